@@ -1,0 +1,111 @@
+# Shared helpers for run.sh, test.sh, stop.sh and the benchmarks. Sourced, not executed.
+# Everything here is idempotent: a second call finds what the first one installed or started.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PG_VERSION=15
+PG_BIN="/usr/lib/postgresql/$PG_VERSION/bin"
+: "${OBS_PG_PORT:=5433}"
+: "${OBS_PGDATA:=$REPO/.pgdata}"
+
+say()  { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+warn() { printf '\033[1;33m!!\033[0m %s\n' "$*" >&2; }
+die()  { printf '\033[1;31mErreur :\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root (apt) — directly when we are root, through sudo otherwise.
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+APT_UPDATED=0
+apt_install() {
+  # $@: Debian packages; installs only those missing (dpkg -s is fast, apt-get is not).
+  local missing=()
+  for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$APT_UPDATED" = 0 ]; then
+    say "apt-get update (une fois)…"
+    as_root apt-get update -qq >/dev/null
+    APT_UPDATED=1
+  fi
+  say "Installation des paquets Debian : ${missing[*]} (une minute environ)…"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_postgis_packages() {
+  apt_install "postgresql-$PG_VERSION-postgis-3" "postgresql-$PG_VERSION-postgis-3-scripts"
+}
+
+# The cluster belongs to the project: initdb refuses root, so as root it runs as the `postgres`
+# OS user; as an ordinary user it simply runs as that user.
+pg_run() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# postgres must be able to reach $OBS_PGDATA: a clone under /root (mode 700) is not reachable by the
+# postgres user, so fall back to a directory under /var/tmp named after the checkout.
+resolve_pgdata() {
+  if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$(dirname "$OBS_PGDATA")" 2>/dev/null; then
+    OBS_PGDATA="/var/tmp/observatoire-pgdata-$(printf '%s' "$REPO" | md5sum | cut -c1-8)"
+    warn "Le dossier du dépôt n'est pas accessible à l'utilisateur postgres : données dans $OBS_PGDATA"
+  fi
+}
+
+pg_is_up() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$OBS_PG_PORT" 2>/dev/null; }
+
+ensure_cluster() {
+  ensure_postgis_packages
+  resolve_pgdata
+  if [ ! -f "$OBS_PGDATA/PG_VERSION" ]; then
+    say "Création du cluster PostgreSQL du projet dans $OBS_PGDATA (port $OBS_PG_PORT, 127.0.0.1 seulement)…"
+    mkdir -p "$OBS_PGDATA"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$OBS_PGDATA"
+    chmod 700 "$OBS_PGDATA"
+    # trust on loopback only: the cluster listens on 127.0.0.1 and its own socket directory.
+    pg_run "$PG_BIN/initdb" -D "$OBS_PGDATA" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >/dev/null
+    cat >> "$OBS_PGDATA/postgresql.conf" <<CONF
+# Observatoire: a small development cluster sized for a 2-core laptop.
+listen_addresses = '127.0.0.1'
+shared_buffers = 256MB
+work_mem = 32MB
+maintenance_work_mem = 256MB
+max_connections = 100
+fsync = on
+synchronous_commit = off
+jit = off
+CONF
+  fi
+  if ! pg_is_up; then
+    say "Démarrage de PostgreSQL (port $OBS_PG_PORT)…"
+    pg_run "$PG_BIN/pg_ctl" -D "$OBS_PGDATA" -l "$OBS_PGDATA/server.log" -w \
+      -o "-p $OBS_PG_PORT -k $OBS_PGDATA" start >/dev/null \
+      || die "PostgreSQL n'a pas démarré : voir $OBS_PGDATA/server.log"
+  fi
+}
+
+stop_cluster() {
+  resolve_pgdata
+  if [ -f "$OBS_PGDATA/PG_VERSION" ] && pg_is_up; then
+    pg_run "$PG_BIN/pg_ctl" -D "$OBS_PGDATA" -m fast -w stop >/dev/null
+    say "PostgreSQL arrêté."
+  else
+    say "PostgreSQL n'était pas démarré."
+  fi
+}
+
+psql_admin() { psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres "$@"; }
+
+ensure_dotnet() {
+  command -v dotnet >/dev/null || die "Le SDK .NET 10 est requis (https://dot.net) : 'dotnet' est introuvable."
+}
+
+ensure_node() {
+  if ! command -v npm >/dev/null; then apt_install nodejs npm; fi
+}
+
+# Front-end packages (Leaflet…) from npm, copied into the app's static files by the build.
+ensure_npm_packages() {
+  ensure_node
+  if [ ! -d "$REPO/wwwroot-assets/node_modules" ] || [ "$REPO/wwwroot-assets/package-lock.json" -nt "$REPO/wwwroot-assets/node_modules/.package-lock.json" ]; then
+    say "npm ci (paquets du front-end)…"
+    (cd "$REPO/wwwroot-assets" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+}
