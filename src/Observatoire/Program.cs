@@ -1,4 +1,23 @@
-var builder = WebApplication.CreateBuilder(args);
+using Observatoire;
+using Observatoire.Data;
+using Observatoire.Health;
+
+var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
+
+if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
+    return await Cli.RunAsync(args, builder.Configuration);
+
+builder.Services.AddObservatoireDatabase(builder.Configuration);
+builder.Services.AddProblemDetails();
+
 var app = builder.Build();
-app.MapGet("/", () => "ok");
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+
+app.MapHealth();
+
 app.Run();
+return 0;
+
+/// <summary>Entry point, public for WebApplicationFactory in the tests.</summary>
+public partial class Program;

@@ -1,0 +1,117 @@
+using Npgsql;
+using Observatoire.Data;
+using Observatoire.Import;
+
+namespace Observatoire;
+
+/// <summary>
+/// Command-line verbs of the application (the web server is the default):
+/// <c>migrate</c>, <c>import</c> (reference list + boundaries), <c>load-if-empty</c>, <c>help</c>.
+/// </summary>
+public static class Cli
+{
+    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "help", "--help"];
+
+    public const string Usage = """
+        Observatoire — commandes :
+          (sans argument)           sert l'application (http://127.0.0.1:5080 par défaut)
+          migrate                   applique les migrations SQL de migrations/
+          import [options]          charge le référentiel des collectivités et les contours (une transaction)
+              --data DIR            dossier des données livrées (défaut : data/ du dépôt)
+              --cog DIR             dossier communes.json, epci.json, ept.json, departements.json, regions.json (.json ou .json.gz)
+              --communes F          contours des communes (GeoJSON, .gz accepté ; format france-geojson ou Etalab contours-administratifs)
+              --departements F      contours des départements
+              --regions F           contours des régions
+              --vintage V           millésime affiché (défaut : « COG 2026 »)
+              --force               recharge même si les fichiers n'ont pas changé
+          load-if-empty             migre, puis charge les données livrées si la base est vide
+        La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
+        d'environnement ConnectionStrings__Observatoire).
+        """;
+
+    public static async Task<int> RunAsync(string[] args, IConfiguration config)
+    {
+        var verb = args[0];
+        if (verb is "help" or "--help") { Console.WriteLine(Usage); return 0; }
+        var cs = config.GetConnectionString(Database.ConnectionName)!;
+        await using var db = Database.CreateDataSource(cs);
+        try
+        {
+            switch (verb)
+            {
+                case "migrate":
+                    await Migrate(db);
+                    return 0;
+                case "import":
+                    await Migrate(db);
+                    await new ReferenceImporter(db, Console.Out).ImportAsync(ParseImport(args[1..]));
+                    return 0;
+                case "load-if-empty":
+                    await Migrate(db);
+                    await using (var cmd = db.CreateCommand("select count(*) from collectivite"))
+                        if ((long)(await cmd.ExecuteScalarAsync())! > 0)
+                        {
+                            Console.WriteLine("Base déjà chargée : pas d'import.");
+                            return 0;
+                        }
+                    Console.WriteLine("Base vide : chargement des données livrées (une minute environ)…");
+                    await new ReferenceImporter(db, Console.Out).ImportAsync(ReferenceImportOptions.Bundled(DataDir(null)));
+                    return 0;
+            }
+        }
+        catch (ImportException e)
+        {
+            Console.Error.WriteLine("Erreur d'import : " + e.Message);
+            Console.Error.WriteLine("Rien n'a été modifié dans la base.");
+            return 2;
+        }
+        catch (NpgsqlException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("connect", StringComparison.OrdinalIgnoreCase))
+        {
+            Console.Error.WriteLine($"Erreur : la base PostgreSQL est injoignable ({e.Message}). Démarrez-la avec scripts/run.sh ou vérifiez ConnectionStrings__Observatoire.");
+            return 3;
+        }
+        Console.Error.WriteLine($"Commande inconnue : {verb}\n\n{Usage}");
+        return 64;
+    }
+
+    static async Task Migrate(NpgsqlDataSource db)
+    {
+        var applied = await Migrator.MigrateAsync(db, Console.Out);
+        Console.WriteLine(applied.Count == 0 ? "Schéma à jour." : $"{applied.Count} migration(s) appliquée(s).");
+    }
+
+    /// <summary>The repository's data/ folder: found by walking up from the binary and the working directory.</summary>
+    public static string DataDir(string? explicitDir)
+    {
+        if (explicitDir is not null) return explicitDir;
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "data", "cog-2026", "SOURCE.md")))
+                    return Path.Combine(d.FullName, "data");
+        throw new ImportException("Dossier data/ introuvable : lancez la commande depuis le dépôt ou passez --data DIR.");
+    }
+
+    static ReferenceImportOptions ParseImport(string[] a)
+    {
+        string? Opt(string name)
+        {
+            var i = Array.IndexOf(a, name);
+            if (i < 0) return null;
+            if (i + 1 >= a.Length) throw new ImportException($"L'option {name} attend une valeur.");
+            return a[i + 1];
+        }
+        foreach (var x in a.Where(x => x.StartsWith("--")))
+            if (x is not ("--data" or "--cog" or "--communes" or "--departements" or "--regions" or "--vintage" or "--force"))
+                throw new ImportException($"Option inconnue : {x} (voir « help »).");
+        var d = ReferenceImportOptions.Bundled(DataDir(Opt("--data")));
+        return d with
+        {
+            CogDirectory = Opt("--cog") ?? d.CogDirectory,
+            CommunesGeo = Opt("--communes") ?? d.CommunesGeo,
+            DepartementsGeo = Opt("--departements") ?? d.DepartementsGeo,
+            RegionsGeo = Opt("--regions") ?? d.RegionsGeo,
+            Vintage = Opt("--vintage") ?? d.Vintage,
+            Force = a.Contains("--force"),
+        };
+    }
+}

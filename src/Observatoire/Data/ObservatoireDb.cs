@@ -1,0 +1,41 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Observatoire.Data;
+
+/// <summary>
+/// EF Core maps the tables that the SQL files of <c>migrations/</c> create; it never creates or
+/// migrates them itself. Names are snake_case in the database (EFCore.NamingConventions).
+/// </summary>
+public sealed class ObservatoireDb(DbContextOptions<ObservatoireDb> options) : DbContext(options)
+{
+    public DbSet<Collectivite> Collectivites => Set<Collectivite>();
+    public DbSet<CollectiviteGeometry> CollectiviteGeometries => Set<CollectiviteGeometry>();
+    public DbSet<FormerCommune> FormerCommunes => Set<FormerCommune>();
+    public DbSet<DataRelease> DataReleases => Set<DataRelease>();
+
+    protected override void OnModelCreating(ModelBuilder b)
+    {
+        b.Entity<Collectivite>(e =>
+        {
+            e.ToTable("collectivite");
+            e.Property(x => x.Siren).HasColumnType("char(9)");
+            e.Property(x => x.EpciSiren).HasColumnType("char(9)");
+            e.Property(x => x.EptSiren).HasColumnType("char(9)");
+        });
+        b.Entity<CollectiviteGeometry>(e =>
+        {
+            e.ToTable("collectivite_geometry");
+            e.HasKey(x => x.CollectiviteId);
+        });
+        b.Entity<FormerCommune>(e =>
+        {
+            e.ToTable("former_commune");
+            e.HasKey(x => new { x.Code, x.Kind, x.CurrentCode });
+        });
+        b.Entity<DataRelease>(e =>
+        {
+            e.ToTable("data_release");
+            e.Property(x => x.Report).HasColumnType("jsonb");
+        });
+    }
+}

@@ -1,0 +1,391 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NetTopologySuite.Geometries;
+using Npgsql;
+using NpgsqlTypes;
+using Observatoire.Geometry;
+using Observatoire.Reference;
+
+namespace Observatoire.Import;
+
+public sealed record ReferenceImportOptions(
+    string CogDirectory, string CommunesGeo, string DepartementsGeo, string RegionsGeo, string Vintage, bool Force = false)
+{
+    public static ReferenceImportOptions Bundled(string dataDir) => new(
+        Path.Combine(dataDir, "cog-2026"),
+        Path.Combine(dataDir, "geo", "communes-2018.geojson.gz"),
+        Path.Combine(dataDir, "geo", "departements-2018.geojson.gz"),
+        Path.Combine(dataDir, "geo", "regions-2018.geojson.gz"),
+        "COG 2026");
+}
+
+/// <summary>
+/// Loads the reference list and the boundaries: parses and validates every file first, then writes
+/// everything in ONE transaction (binary COPY into temporary tables, set-based SQL from there), so a
+/// bad file changes nothing and a second run with the same files leaves the same rows.
+/// </summary>
+public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
+{
+    public async Task<JsonDocument> ImportAsync(ReferenceImportOptions o, CancellationToken ct = default)
+    {
+        var total = Stopwatch.StartNew();
+        var inputFiles = new List<string>();
+
+        Step("Lecture du référentiel des collectivités " + o.CogDirectory);
+        var cog = CogReader.Read(o.CogDirectory);
+        inputFiles.AddRange(cog.Files);
+        Step("Lecture des contours " + o.CommunesGeo);
+        var communesGeo = GeoJsonBoundaries.Read(o.CommunesGeo);
+        Step("Lecture des contours " + o.DepartementsGeo);
+        var depGeo = GeoJsonBoundaries.Read(o.DepartementsGeo);
+        Step("Lecture des contours " + o.RegionsGeo);
+        var regGeo = GeoJsonBoundaries.Read(o.RegionsGeo);
+        inputFiles.AddRange([o.CommunesGeo, o.DepartementsGeo, o.RegionsGeo]);
+        var checksum = ImportFiles.Checksum(inputFiles);
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        if (!o.Force && await LatestChecksum(conn, ct) == checksum)
+        {
+            log.WriteLine($"Référentiel {o.Vintage} déjà chargé avec ces fichiers (somme {checksum[..12]}) : rien à faire (--force pour recharger).");
+            return JsonDocument.Parse("""{"skipped":true}""");
+        }
+
+        var rows = BuildRows(cog, o.Vintage);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+
+        Step($"Écriture de {rows.Collectivites.Count:N0} collectivités et {rows.Former.Count:N0} anciennes communes (COPY binaire)");
+        await Exec(conn, """
+            create temp table stage_collectivite (like collectivite) on commit drop;
+            create temp table stage_former (like former_commune) on commit drop;
+            create temp table stage_geo (level text not null, code text not null, geom geometry not null) on commit drop;
+            """, ct);
+        await CopyCollectivites(conn, rows.Collectivites, ct);
+        await CopyFormer(conn, rows.Former, ct);
+
+        Step($"Écriture de {communesGeo.Count + depGeo.Count + regGeo.Count:N0} contours (COPY binaire)");
+        await using (var w = await conn.BeginBinaryImportAsync("copy stage_geo (level, code, geom) from stdin (format binary)", ct))
+        {
+            foreach (var (level, list) in new[] { ("commune", communesGeo), ("departement", depGeo), ("region", regGeo) })
+                foreach (var b in list)
+                {
+                    await w.StartRowAsync(ct);
+                    await w.WriteAsync(level, NpgsqlDbType.Text, ct);
+                    await w.WriteAsync(b.Code, NpgsqlDbType.Text, ct);
+                    await w.WriteAsync(b.Geom, NpgsqlDbType.Geometry, ct);
+                }
+            await w.CompleteAsync(ct);
+        }
+        await Exec(conn, "create index on stage_geo (level, code); analyze stage_geo; analyze stage_collectivite;", ct);
+
+        Step("Mise à jour des collectivités (ajouts, changements, retraits)");
+        var cols = "siren, code, type, name, population, population_band, departement_code, region_code, epci_siren, ept_siren, zone, is_overseas_collectivity, member_count, has_geometry, search_name, vintage";
+        var set = string.Join(", ", cols.Split(", ").Select(c => $"{c} = excluded.{c}"));
+        await Exec(conn, $"""
+            delete from collectivite c where not exists (select 1 from stage_collectivite s where s.id = c.id);
+            insert into collectivite (id, {cols})
+              select id, {cols.Replace("search_name", "search_key(name)")} from stage_collectivite
+              on conflict (id) do update set {set};
+            update collectivite set is_obliged = {Obligation.Sql("type", "population", "staff")}
+              where is_obliged is distinct from ({Obligation.Sql("type", "population", "staff")});
+            delete from former_commune;
+            insert into former_commune select distinct * from stage_former;
+            """, ct);
+
+        Step("Géométries : communes (par code, ou union des anciennes communes), EPCI et EPT (union des membres), départements, régions");
+        var sw = Stopwatch.StartNew();
+        await Exec(conn, GeometrySql, ct);
+        log.WriteLine($"    unions et réparations : {sw.Elapsed.TotalSeconds:F1} s");
+
+        Step("Simplification par niveau de zoom (en couverture : les voisins gardent leurs frontières communes)");
+        sw.Restart();
+        await SimplifyAsync(conn, ct);
+        log.WriteLine($"    simplification : {sw.Elapsed.TotalSeconds:F1} s");
+
+        var report = await BuildReport(conn, o, checksum, ct);
+        await using (var cmd = new NpgsqlCommand("insert into data_release (kind, vintage, checksum, report) values ('reference', $1, $2, $3::jsonb)", conn, tx))
+        {
+            cmd.Parameters.AddWithValue(o.Vintage);
+            cmd.Parameters.AddWithValue(checksum);
+            cmd.Parameters.AddWithValue(report.RootElement.GetRawText());
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        await Exec(conn, "analyze collectivite; analyze collectivite_geometry; analyze former_commune;", ct);
+        PrintReport(report, total.Elapsed);
+        return report;
+    }
+
+    void Step(string s) => log.WriteLine("  → " + s + "…");
+
+    static async Task<string?> LatestChecksum(NpgsqlConnection c, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("select checksum from data_release where kind = 'reference' order by id desc limit 1", c);
+        return await cmd.ExecuteScalarAsync(ct) as string;
+    }
+
+    // ---- rows --------------------------------------------------------------------------------
+
+    internal sealed record Row(
+        string Id, string? Siren, string Code, string Type, string Name, int? Population, string? DepartementCode,
+        string? RegionCode, string? EpciSiren, string? EptSiren, string Zone, bool Overseas, int? MemberCount, string Vintage);
+    internal sealed record Former(string Code, string Kind, string? Name, string CurrentCode);
+    internal sealed record Rows(List<Row> Collectivites, List<Former> Former);
+
+    static readonly Dictionary<string, string> EpciTypes = new()
+    {
+        ["CC"] = "CC", ["CA"] = "CA", ["CU"] = "CU", ["METRO"] = "MET", ["MET69"] = "MET", ["MET"] = "MET",
+    };
+
+    internal static Rows BuildRows(CogReader.CogData cog, string vintage)
+    {
+        var communes = cog.Communes.Where(c => c.Type == "commune-actuelle").ToList();
+        var epciOf = new Dictionary<string, string>();
+        foreach (var e in cog.Epci) foreach (var m in e.Membres) epciOf[m.Code] = e.Code;
+        var eptOf = new Dictionary<string, string>();
+        foreach (var e in cog.Ept) foreach (var m in e.Membres) eptOf[m.Code] = e.Code;
+        var byCode = communes.ToDictionary(c => c.Code);
+
+        var rows = new List<Row>(communes.Count + 2000);
+        foreach (var c in communes)
+            rows.Add(new Row("COM-" + c.Code, Blank(c.Siren), c.Code, "COM", c.Nom, c.Population, c.Departement, c.Region,
+                epciOf.GetValueOrDefault(c.Code), eptOf.GetValueOrDefault(c.Code), c.Zone ?? "metro", c.Zone == "com", null, vintage));
+
+        // Groupements: population = sum of the member communes of this vintage (the list's own EPCI
+        // population comes from another census year); département/région = where most inhabitants live.
+        void Groupement(CogReader.GroupementJson g, string idPrefix, string type)
+        {
+            var members = g.Membres.Select(m => byCode.GetValueOrDefault(m.Code)).OfType<CogReader.CommuneJson>().ToList();
+            if (members.Count != g.Membres.Count)
+                throw new ImportException($"Le groupement « {g.Nom} » ({g.Code}) a des membres absents de communes.json.");
+            var main = members.OrderByDescending(m => m.Population ?? 0).ThenBy(m => m.Code, StringComparer.Ordinal).First();
+            var dep = members.GroupBy(m => m.Departement).OrderByDescending(x => x.Sum(m => (long)(m.Population ?? 0))).ThenBy(x => x.Key).First().Key;
+            var reg = members.GroupBy(m => m.Region).OrderByDescending(x => x.Sum(m => (long)(m.Population ?? 0))).ThenBy(x => x.Key).First().Key;
+            rows.Add(new Row(idPrefix + g.Code, g.Code, g.Code, type, g.Nom, SumOrNull(members), dep, reg, null, null,
+                main.Zone ?? "metro", main.Zone == "com", members.Count, vintage));
+        }
+        foreach (var e in cog.Epci)
+            Groupement(e, "EPCI-", EpciTypes.TryGetValue(e.Type, out var t) ? t
+                : throw new ImportException($"epci.json : type de groupement inconnu « {e.Type} » pour {e.Nom} ({e.Code})."));
+        foreach (var e in cog.Ept) Groupement(e, "EPT-", "EPT");
+
+        foreach (var d in cog.Departements)
+        {
+            var members = communes.Where(c => c.Departement == d.Code).ToList();
+            var overseas = d.Zone == "com";
+            rows.Add(new Row((overseas ? "COLOM-" : "DEP-") + d.Code, null, d.Code, overseas ? "COLOM" : "DEP", d.Nom, SumOrNull(members),
+                d.Code, overseas ? d.Code : d.Region, null, null, d.Zone ?? "metro", overseas, members.Count, vintage));
+        }
+        // The collectivités d'outre-mer appear in both departements.json and regions.json: one row (COLOM).
+        foreach (var r in cog.Regions.Where(r => r.Zone != "com"))
+        {
+            var members = communes.Where(c => c.Region == r.Code).ToList();
+            rows.Add(new Row("REG-" + r.Code, null, r.Code, "REG", r.Nom, SumOrNull(members), null, r.Code, null, null,
+                r.Zone ?? "metro", false, members.Count, vintage));
+        }
+
+        var former = new List<Former>();
+        foreach (var c in cog.Communes.Where(c => c.Type is "commune-deleguee" or "commune-associee"))
+            if (c.ChefLieu is { } chef) former.Add(new Former(c.Code, c.Type, c.Nom, chef));
+        var formerNames = cog.Communes.Where(c => c.Type != "commune-actuelle").GroupBy(c => c.Code).ToDictionary(g => g.Key, g => g.First().Nom);
+        foreach (var c in communes)
+            foreach (var a in c.AnciensCodes ?? [])
+                former.Add(new Former(a, "ancien-code", formerNames.GetValueOrDefault(a), c.Code));
+        return new Rows(rows, former);
+    }
+
+    static string? Blank(string? s) => string.IsNullOrWhiteSpace(s) ? null : s.Trim();
+
+    static int? SumOrNull(List<CogReader.CommuneJson> members) =>
+        members.Any(m => m.Population is not null) ? checked((int)members.Sum(m => (long)(m.Population ?? 0))) : null;
+
+    async Task CopyCollectivites(NpgsqlConnection conn, List<Row> rows, CancellationToken ct)
+    {
+        await using var w = await conn.BeginBinaryImportAsync("""
+            copy stage_collectivite (id, siren, code, type, name, population, population_band, departement_code, region_code,
+              epci_siren, ept_siren, zone, is_overseas_collectivity, member_count, is_obliged, has_geometry, search_name, vintage)
+            from stdin (format binary)
+            """, ct);
+        foreach (var r in rows)
+        {
+            await w.StartRowAsync(ct);
+            await w.WriteAsync(r.Id, NpgsqlDbType.Text, ct);
+            await WriteNullable(w, r.Siren, NpgsqlDbType.Char, ct);
+            await w.WriteAsync(r.Code, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
+            if (r.Population is { } p) await w.WriteAsync(p, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
+            await WriteNullable(w, PopulationBands.Of(r.Population), NpgsqlDbType.Text, ct);
+            await WriteNullable(w, r.DepartementCode, NpgsqlDbType.Text, ct);
+            await WriteNullable(w, r.RegionCode, NpgsqlDbType.Text, ct);
+            await WriteNullable(w, r.EpciSiren, NpgsqlDbType.Char, ct);
+            await WriteNullable(w, r.EptSiren, NpgsqlDbType.Char, ct);
+            await w.WriteAsync(r.Zone, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Overseas, NpgsqlDbType.Boolean, ct);
+            if (r.MemberCount is { } m) await w.WriteAsync(m, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
+            await w.WriteAsync(false, NpgsqlDbType.Boolean, ct);
+            await w.WriteAsync(false, NpgsqlDbType.Boolean, ct);
+            await w.WriteAsync("", NpgsqlDbType.Text, ct); // search_name: computed by search_key() in SQL
+            await w.WriteAsync(r.Vintage, NpgsqlDbType.Text, ct);
+        }
+        await w.CompleteAsync(ct);
+    }
+
+    static async Task CopyFormer(NpgsqlConnection conn, List<Former> rows, CancellationToken ct)
+    {
+        await using var w = await conn.BeginBinaryImportAsync("copy stage_former (code, kind, name, current_code) from stdin (format binary)", ct);
+        foreach (var r in rows)
+        {
+            await w.StartRowAsync(ct);
+            await w.WriteAsync(r.Code, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Kind, NpgsqlDbType.Text, ct);
+            await WriteNullable(w, r.Name, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.CurrentCode, NpgsqlDbType.Text, ct);
+        }
+        await w.CompleteAsync(ct);
+    }
+
+    static async Task WriteNullable(NpgsqlBinaryImporter w, string? v, NpgsqlDbType t, CancellationToken ct)
+    {
+        if (v is null) await w.WriteNullAsync(ct); else await w.WriteAsync(v, t, ct);
+    }
+
+    // ---- geometry -------------------------------------------------------------------------------
+
+    /// A current commune's extent = union of the 2018 polygons of its own code and of its former codes
+    /// (a commune nouvelle formed after 2018), leaving out codes that are themselves current communes.
+    /// EPCI/EPT = union of their members; DEP/REG from their own files. Invalid results are repaired
+    /// with ST_MakeValid and flagged. geom_mid/geom_low are filled by SimplifyAsync.
+    const string GeometrySql = """
+        create temp table work_geom on commit drop as
+        with parts as (
+            select c.id, c.code as part from collectivite c where c.type = 'COM'
+            union
+            select c.id, f.code from collectivite c
+              join former_commune f on f.current_code = c.code and f.kind = 'ancien-code'
+             where c.type = 'COM'
+               and not exists (select 1 from collectivite o where o.type = 'COM' and o.code = f.code and o.id <> c.id)
+        )
+        select p.id,
+               case when count(*) = 1 then 'fichier' else 'union-anciens-codes' end as source,
+               case when count(*) = 1 then st_multi((array_agg(g.geom))[1])
+                    else st_multi(st_union(g.geom)) end as geom
+          from parts p join stage_geo g on g.level = 'commune' and g.code = p.part
+         group by p.id;
+
+        insert into work_geom
+        select c.id, 'union-membres', st_multi(st_union(w.geom))
+          from collectivite c
+          join collectivite m on m.type = 'COM' and (
+                (c.type in ('CC','CA','CU','MET') and m.epci_siren = c.siren) or (c.type = 'EPT' and m.ept_siren = c.siren))
+          join work_geom w on w.id = m.id
+         where c.type in ('CC','CA','CU','MET','EPT')
+         group by c.id;
+
+        insert into work_geom
+        select c.id, 'fichier', st_multi(g.geom)
+          from collectivite c join stage_geo g
+            on (c.type = 'DEP' and g.level = 'departement' and g.code = c.code)
+            or (c.type = 'REG' and g.level = 'region' and g.code = c.code);
+
+        alter table work_geom add column repaired boolean not null default false;
+        update work_geom set geom = st_multi(st_collectionextract(st_makevalid(geom), 3)), repaired = true
+         where not st_isvalid(geom);
+
+        delete from collectivite_geometry;
+        insert into collectivite_geometry (collectivite_id, geom, geom_mid, geom_low, label_point, source, repaired)
+        select id, geom, geom, geom, st_pointonsurface(geom), source, repaired from work_geom where not st_isempty(geom);
+
+        update collectivite c set has_geometry = exists (select 1 from collectivite_geometry g where g.collectivite_id = c.id)
+         where has_geometry is distinct from exists (select 1 from collectivite_geometry g where g.collectivite_id = c.id);
+        """;
+
+    /// Each level is a coverage of its own (communes; EPCI; EPT; départements; régions).
+    static readonly (string Level, string Types)[] CoverageLevels =
+    [
+        ("communes", "'COM'"), ("EPCI", "'CC','CA','CU','MET'"), ("EPT", "'EPT'"), ("départements", "'DEP'"), ("régions", "'REG'"),
+    ];
+
+    async Task SimplifyAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await Exec(conn, "create temp table stage_simplified (id text primary key, geom_mid geometry, geom_low geometry) on commit drop", ct);
+        foreach (var (level, types) in CoverageLevels)
+        {
+            var ids = new List<string>();
+            var geoms = new List<NetTopologySuite.Geometries.Geometry>();
+            await using (var cmd = new NpgsqlCommand($"""
+                select g.collectivite_id, g.geom from collectivite_geometry g join collectivite c on c.id = g.collectivite_id
+                 where c.type in ({types}) order by g.collectivite_id
+                """, conn))
+            await using (var rd = await cmd.ExecuteReaderAsync(ct))
+                while (await rd.ReadAsync(ct))
+                {
+                    ids.Add(rd.GetString(0));
+                    geoms.Add(rd.GetFieldValue<NetTopologySuite.Geometries.Geometry>(1));
+                }
+            var sw = Stopwatch.StartNew();
+            var mid = CoverageSimplifier.Simplify(geoms, ZoomBands.MidTolerance);
+            var low = CoverageSimplifier.Simplify(geoms, ZoomBands.LowTolerance);
+            log.WriteLine($"    {level} : {ids.Count:N0} géométries, {geoms.Sum(g => (long)g.NumPoints):N0} → {mid.Sum(g => (long)g.NumPoints):N0} (moyen) → {low.Sum(g => (long)g.NumPoints):N0} (bas) sommets, {sw.Elapsed.TotalSeconds:F1} s");
+            await using var w = await conn.BeginBinaryImportAsync("copy stage_simplified (id, geom_mid, geom_low) from stdin (format binary)", ct);
+            for (var i = 0; i < ids.Count; i++)
+            {
+                await w.StartRowAsync(ct);
+                await w.WriteAsync(ids[i], NpgsqlDbType.Text, ct);
+                await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(mid[i], NpgsqlDbType.Geometry, ct);
+                await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(low[i], NpgsqlDbType.Geometry, ct);
+            }
+            await w.CompleteAsync(ct);
+        }
+        // Simplification can make a ring touch itself: repair, keeping polygons only.
+        await Exec(conn, """
+            update collectivite_geometry g set
+              geom_mid = case when st_isvalid(s.geom_mid) then st_multi(s.geom_mid) else st_multi(st_collectionextract(st_makevalid(s.geom_mid), 3)) end,
+              geom_low = case when st_isvalid(s.geom_low) then st_multi(s.geom_low) else st_multi(st_collectionextract(st_makevalid(s.geom_low), 3)) end
+             from stage_simplified s where s.id = g.collectivite_id;
+            """, ct);
+    }
+
+    // ---- report ---------------------------------------------------------------------------------
+
+    static async Task<JsonDocument> BuildReport(NpgsqlConnection conn, ReferenceImportOptions o, string checksum, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            select jsonb_build_object(
+              'vintage', $1::text, 'checksum', $2::text,
+              'counts', (select jsonb_object_agg(type, n) from (select type, count(*) n from collectivite group by type) t),
+              'overseasFlagged', (select count(*) from collectivite where is_overseas_collectivity),
+              'formerCommunes', (select count(*) from former_commune),
+              'geometry', jsonb_build_object(
+                 'fromFile', (select count(*) from collectivite_geometry where source = 'fichier'),
+                 'unionOfFormerCommunes', (select count(*) from collectivite_geometry where source = 'union-anciens-codes'),
+                 'unionOfMembers', (select count(*) from collectivite_geometry where source = 'union-membres'),
+                 'repaired', (select count(*) from collectivite_geometry where repaired),
+                 'missing', (select count(*) from collectivite where not has_geometry),
+                 'missingCommunes', (select coalesce(jsonb_agg(code || ' ' || name order by code), '[]') from collectivite where type = 'COM' and not has_geometry)))
+            """, conn);
+        cmd.Parameters.AddWithValue(o.Vintage);
+        cmd.Parameters.AddWithValue(checksum);
+        return JsonDocument.Parse((string)(await cmd.ExecuteScalarAsync(ct))!);
+    }
+
+    void PrintReport(JsonDocument report, TimeSpan elapsed)
+    {
+        var r = report.RootElement;
+        log.WriteLine($"Référentiel {r.GetProperty("vintage").GetString()} chargé en {elapsed.TotalSeconds:F1} s :");
+        foreach (var p in r.GetProperty("counts").EnumerateObject().OrderBy(p => p.Name))
+            log.WriteLine($"    {p.Name,-6} {p.Value.GetInt32(),7:N0}");
+        log.WriteLine($"    dont collectivités d'outre-mer (signalées, hors décomptes) : {r.GetProperty("overseasFlagged").GetInt32():N0}");
+        var g = r.GetProperty("geometry");
+        log.WriteLine($"  Géométries : {g.GetProperty("fromFile").GetInt32():N0} du fichier, {g.GetProperty("unionOfFormerCommunes").GetInt32():N0} unions d'anciennes communes, "
+            + $"{g.GetProperty("unionOfMembers").GetInt32():N0} unions de membres (EPCI/EPT), {g.GetProperty("repaired").GetInt32():N0} réparées, {g.GetProperty("missing").GetInt32():N0} sans géométrie");
+        var missing = g.GetProperty("missingCommunes").EnumerateArray().Select(x => x.GetString()).ToList();
+        if (missing.Count > 0)
+            log.WriteLine($"  Communes sans géométrie ({missing.Count}, gardées et signalées) : {string.Join(", ", missing.Take(12))}{(missing.Count > 12 ? ", …" : "")}");
+    }
+
+    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 600 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
