@@ -109,3 +109,16 @@ ensure_npm_packages() {
     (cd "$REPO/wwwroot-assets" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 }
+
+# Release build of the app, skipped when no source is newer than the last build (so a second
+# run.sh serves within seconds).
+build_app() {
+  local dll="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
+  if [ -f "$dll" ] && [ -z "$(find "$REPO/src" "$REPO/migrations" "$REPO/wwwroot-assets" "$REPO/Directory.Packages.props" \
+        -newer "$dll" -type f -not -path '*/bin/*' -not -path '*/obj/*' -not -path '*/node_modules/*' -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  say "Compilation (dotnet build -c Release)…"
+  dotnet build "$REPO/src/Observatoire/Observatoire.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly \
+    || die "la compilation a échoué"
+}

@@ -55,7 +55,7 @@ public static class Cli
                             return 0;
                         }
                     Console.WriteLine("Base vide : chargement des données livrées (une minute environ)…");
-                    await new ReferenceImporter(db, Console.Out).ImportAsync(ReferenceImportOptions.Bundled(DataDir(null)));
+                    await BundledData.LoadAsync(db, DataDir(null), Console.Out);
                     return 0;
             }
         }

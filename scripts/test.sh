@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every test against a real PostGIS (the project's loopback cluster; each test run creates
+# and drops its own databases). Last line: "N passed, N failed, N skipped". Exit non-zero on any
+# failure or when no test ran.
+source "$(dirname "$0")/lib.sh"
+
+case "${1:-}" in
+  -h|--help) echo "Usage : scripts/test.sh [filtre dotnet test, ex. FullyQualifiedName~Reference]"; exit 0 ;;
+esac
+
+ensure_dotnet
+ensure_cluster
+export OBS_TEST_ADMIN_CONNECTION="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=postgres"
+export OBS_REPO="$REPO"
+
+RESULTS="$REPO/out/test-results"
+rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+FILTER=()
+[ -n "${1:-}" ] && FILTER=(--filter "$1")
+
+say "dotnet test…"
+set +e
+dotnet test "$REPO/Observatoire.sln" -nologo "${FILTER[@]}" \
+  --logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" --results-directory "$RESULTS"
+status=$?
+set -e
+
+passed=0; failed=0; skipped=0; total=0
+for f in "$RESULTS"/*.trx; do
+  [ -f "$f" ] || continue
+  line=$(grep -o '<Counters [^>]*>' "$f" | head -1)
+  get() { printf '%s' "$line" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  t=$(get total); e=$(get executed); p=$(get passed); fl=$(get failed); er=$(get error); to=$(get timeout)
+  total=$((total + ${t:-0})); passed=$((passed + ${p:-0}))
+  failed=$((failed + ${fl:-0} + ${er:-0} + ${to:-0}))
+  skipped=$((skipped + ${t:-0} - ${e:-0}))
+done
+[ "$status" != 0 ] && [ "$failed" = 0 ] && failed=1   # build failure or crashed host: never report green
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ] || exit 1
