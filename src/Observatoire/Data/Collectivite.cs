@@ -24,6 +24,13 @@ public sealed class Collectivite
     public bool HasGeometry { get; set; }
     public required string SearchName { get; set; }
     public required string Vintage { get; set; }
+
+    // Derived by the status and ATD imports (see migrations/002_status.sql).
+    public bool IsOpen { get; set; }
+    public DateOnly? FirstSeenOpen { get; set; }
+    public int? DatasetCount { get; set; }
+    public DateOnly? LastObservedOn { get; set; }
+    public int AtdCount { get; set; }
 }
 
 /// <summary>Geometry of a collectivité (table <c>collectivite_geometry</c>), kept out of the narrow table.</summary>
