@@ -65,7 +65,13 @@ public static class Cli
             Console.Error.WriteLine("Rien n'a été modifié dans la base.");
             return 2;
         }
-        catch (NpgsqlException e) when (e.InnerException is System.Net.Sockets.SocketException || e.Message.Contains("connect", StringComparison.OrdinalIgnoreCase))
+        catch (PostgresException e)
+        {
+            Console.Error.WriteLine($"Erreur PostgreSQL {e.SqlState} : {e.MessageText}");
+            Console.Error.WriteLine("La transaction a été annulée : rien n'a été modifié dans la base.");
+            return 4;
+        }
+        catch (NpgsqlException e)
         {
             Console.Error.WriteLine($"Erreur : la base PostgreSQL est injoignable ({e.Message}). Démarrez-la avec scripts/run.sh ou vérifiez ConnectionStrings__Observatoire.");
             return 3;
