@@ -24,7 +24,7 @@ public static class Cli
               --regions F           contours des régions
               --vintage V           millésime affiché (défaut : « COG 2026 »)
               --force               recharge même si les fichiers n'ont pas changé
-          load-if-empty             migre, puis charge les données livrées si la base est vide
+          load-if-empty [--data DIR] migre, puis charge les données livrées si la base est vide
         La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
         d'environnement ConnectionStrings__Observatoire).
         """;
@@ -55,7 +55,8 @@ public static class Cli
                             return 0;
                         }
                     Console.WriteLine("Base vide : chargement des données livrées (une minute environ)…");
-                    await BundledData.LoadAsync(db, DataDir(null), Console.Out);
+                    var i = Array.IndexOf(args, "--data");
+                    await BundledData.LoadAsync(db, DataDir(i > 0 && i + 1 < args.Length ? args[i + 1] : null), Console.Out);
                     return 0;
             }
         }
