@@ -73,6 +73,9 @@ synchronous_commit = off
 jit = off
 CONF
   fi
+  if pg_is_up && [ ! -f "$OBS_PGDATA/postmaster.pid" ]; then
+    die "le port $OBS_PG_PORT est déjà pris par un autre serveur PostgreSQL que celui du projet ($OBS_PGDATA) : choisissez-en un autre avec --pg-port (ou OBS_PG_PORT=…)."
+  fi
   if ! pg_is_up; then
     say "Démarrage de PostgreSQL (port $OBS_PG_PORT)…"
     pg_run "$PG_BIN/pg_ctl" -D "$OBS_PGDATA" -l "$OBS_PGDATA/server.log" -w \
