@@ -55,7 +55,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
         Step($"Écriture de {rows.Collectivites.Count:N0} collectivités et {rows.Former.Count:N0} anciennes communes (COPY binaire)");
         await Exec(conn, """
-            create temp table stage_collectivite (like collectivite) on commit drop;
+            create temp table stage_collectivite (like collectivite including defaults) on commit drop;
             create temp table stage_former (like former_commune) on commit drop;
             create temp table stage_geo (level text not null, code text not null, geom geometry not null) on commit drop;
             """, ct);
@@ -100,6 +100,11 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         sw.Restart();
         await SimplifyAsync(conn, ct);
         log.WriteLine($"    simplification : {sw.Elapsed.TotalSeconds:F1} s");
+
+        // Collectivité rows may have changed: re-derive matching, current status and ATD coverage.
+        Step("Rapprochement des observations et couverture des ATD avec le nouveau référentiel");
+        await Status.StatusMatching.RefreshAsync(conn, ct);
+        await Atds.AtdCoverage.RefreshAsync(conn, ct);
 
         var report = await BuildReport(conn, o, checksum, ct);
         await using (var cmd = new NpgsqlCommand("insert into data_release (kind, vintage, checksum, report) values ('reference', $1, $2, $3::jsonb)", conn, tx))
