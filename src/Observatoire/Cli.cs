@@ -11,7 +11,7 @@ namespace Observatoire;
 /// </summary>
 public static class Cli
 {
-    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "help", "--help"];
+    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "help", "--help"];
 
     public const string Usage = """
         Observatoire — commandes :
@@ -34,6 +34,8 @@ public static class Cli
           import-platforms [--data DIR]   recharge les plateformes (data/odf/plateformes*.csv)
           import-milestones [--data DIR]  recharge les jalons nationaux (data/milestones.csv)
           import-atd [--data DIR]   recharge le registre des ATD (data/atd/) et recalcule la couverture
+          bench-indicators [--date AAAA-MM-JJ] [--runs N]
+                                    mesure les indicateurs nationaux (sans cache) et la requête SQL plancher
         La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
         d'environnement ConnectionStrings__Observatoire).
         """;
@@ -82,6 +84,13 @@ public static class Cli
                     await Migrate(db);
                     await new Atds.AtdImporter(db, Console.Out).ImportAsync(Path.Combine(DataDir(Opt(args, "--data")), "atd"));
                     return 0;
+                case "bench-indicators":
+                {
+                    var date = Opt(args, "--date") is { } d ? DateOnly.ParseExact(d, "yyyy-MM-dd") : (DateOnly?)null;
+                    var runs = Opt(args, "--runs") is { } r ? int.Parse(r) : 30;
+                    await Indicators.IndicatorBenchmark.RunAsync(db, date, runs, Console.Out);
+                    return 0;
+                }
                 case "load-if-empty":
                     await Migrate(db);
                     await using (var cmd = db.CreateCommand("select count(*) from collectivite"))

@@ -67,6 +67,12 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         return await QueryAsync(f, by, ct);
     }
 
+    async Task<DateOnly?> LatestObservationAsync(CancellationToken ct)
+    {
+        await using var cmd = db.CreateCommand("select max(observed_on) from status_snapshot");
+        return await cmd.ExecuteScalarAsync(ct) is DateOnly d ? d : null;
+    }
+
     async Task<List<IndicatorRow>> QueryAsync(IndicatorFilter f, string? by, CancellationToken ct)
     {
         var key = by switch
@@ -85,41 +91,48 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         };
         // One pass: the selection with its status on the date, then per key the counts and the
         // population of the communes inside an open collectivité of the selection (no double count).
+        // On or after the latest observation the status is exactly the derived column collectivite.is_open
+        // (refreshed by every import), so the common "now" question skips status_on.
+        var latest = await LatestObservationAsync(ct);
+        var historical = f.Date is { } day && latest is { } l && day < l;
+        var status = historical ? "join status_on(@d) st on st.collectivite_id = c.id" : "";
+        var isOpen = historical ? "st.is_open" : "c.is_open";
         var sql = $"""
             with sel as (
                 select c.id, c.type, c.code, c.siren, c.population, c.population_band, c.region_code, c.departement_code,
-                       c.is_obliged, st.is_open
+                       c.is_obliged, {isOpen} as is_open
                   from collectivite c
-                  join status_on(@d) st on st.collectivite_id = c.id
+                  {status}
                  where (c.type = any(@types))
                    and (@band::text is null or c.population_band = @band)
                    and (@region::text is null or c.region_code = @region)
                    and (@dep::text is null or c.departement_code = @dep)
                    and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
                    and (not @obliged or c.is_obliged)),
-            k as (select {key} as key, sel.* from sel),
+            k as materialized (select {key} as key, sel.* from sel),
+            open_sel as materialized (select * from k where is_open),
             open_communes as (
-                select distinct o.key, m.id, m.population
-                  from k o
-                  join collectivite m on m.type = 'COM' and (
-                         (o.type = 'COM' and m.id = o.id)
-                      or (o.type in ('CC','CA','CU','MET') and m.epci_siren = o.siren)
-                      or (o.type = 'EPT' and m.ept_siren = o.siren))
-                 where o.is_open and o.type in ('COM','CC','CA','CU','MET','EPT')
+                -- One equi-join per level (hash joins), not one OR-join: this is the hot path of the map and reports.
+                select o.key, o.id, o.population from open_sel o where o.type = 'COM'
                 union
-                select distinct o.key, m.id, m.population
-                  from k o join collectivite m on m.type = 'COM' and m.departement_code = o.code
-                 where o.is_open and o.type in ('DEP','COLOM')
+                select o.key, m.id, m.population from open_sel o join collectivite m on m.epci_siren = o.siren
+                 where o.type in ('CC','CA','CU','MET') and m.type = 'COM'
                 union
-                select distinct o.key, m.id, m.population
-                  from k o join collectivite m on m.type = 'COM' and m.region_code = o.code
-                 where o.is_open and o.type = 'REG')
+                select o.key, m.id, m.population from open_sel o join collectivite m on m.ept_siren = o.siren
+                 where o.type = 'EPT' and m.type = 'COM'
+                union
+                select o.key, m.id, m.population from open_sel o join collectivite m on m.departement_code = o.code
+                 where o.type in ('DEP','COLOM') and m.type = 'COM'
+                union
+                select o.key, m.id, m.population from open_sel o join collectivite m on m.region_code = o.code
+                 where o.type = 'REG' and m.type = 'COM')
             select k.key, {label} as label, k.n, k.open, k.obliged, k.obliged_open, k.population,
-                   coalesce((select sum(oc.population) from open_communes oc where oc.key = k.key), 0)::bigint
+                   coalesce(p.population, 0)::bigint
               from (select key, count(*) as n, count(*) filter (where is_open) as open,
                            count(*) filter (where is_obliged) as obliged, count(*) filter (where is_obliged and is_open) as obliged_open,
                            coalesce(sum(population), 0)::bigint as population
                       from k group by key) k
+              left join (select key, sum(population) as population from open_communes group by key) p on p.key = k.key
              order by k.key
             """;
         await using var cmd = db.CreateCommand(sql);
