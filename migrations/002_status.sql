@@ -10,6 +10,8 @@ alter table collectivite
     add column dataset_count    integer,                          -- datasets in the latest observation (null = unknown)
     add column last_observed_on date,
     add column atd_count        integer not null default 0;       -- ATD whose perimeter covers it
+-- The few open collectivités, found without a scan (indicators: Indicators/IndicatorQueries.cs).
+create index collectivite_open_idx on collectivite (id) where is_open;
 
 -- Publication platforms (portals) of the OpenDataFrance table.
 create table platform (

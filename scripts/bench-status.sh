@@ -29,6 +29,6 @@ start=$(date +%s.%N)
 end=$(date +%s.%N)
 printf 'import des statuts + couverture ATD (3 commandes, démarrage .NET compris) : %.1f s (objectif < 20 s)\n' "$(echo "$end - $start" | bc)"
 
-"${PSQL[@]}" -d "$DB" -c "vacuum analyze collectivite; vacuum analyze observation;"
+"${PSQL[@]}" -d "$DB" -c "vacuum analyze collectivite" -c "vacuum analyze observation"
 "${APP[@]}" bench-indicators --runs 30
 "${APP[@]}" bench-indicators --date 2022-06-01 --runs 30

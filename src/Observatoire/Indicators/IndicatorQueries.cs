@@ -89,15 +89,15 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
             "departement" => "(select d.name from collectivite d where d.type in ('DEP','COLOM') and d.code = k.key limit 1)",
             _ => "null::text",
         };
-        // One pass: the selection with its status on the date, then per key the counts and the
-        // population of the communes inside an open collectivité of the selection (no double count).
+        // The selection with its status on the date, then (per key) the counts and the population of
+        // the communes inside an open collectivité of the selection (no double count).
         // On or after the latest observation the status is exactly the derived column collectivite.is_open
         // (refreshed by every import), so the common "now" question skips status_on.
         var latest = await LatestObservationAsync(ct);
         var historical = f.Date is { } day && latest is { } l && day < l;
         var status = historical ? "join status_on(@d) st on st.collectivite_id = c.id" : "";
         var isOpen = historical ? "st.is_open" : "c.is_open";
-        var sql = $"""
+        var selection = $"""
             with sel as (
                 select c.id, c.type, c.code, c.siren, c.population, c.population_band, c.region_code, c.departement_code,
                        c.is_obliged, {isOpen} as is_open
@@ -108,11 +108,41 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                    and (@region::text is null or c.region_code = @region)
                    and (@dep::text is null or c.departement_code = @dep)
                    and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
-                   and (not @obliged or c.is_obliged)),
+                   and (not @obliged or c.is_obliged))
+            """;
+        // Without breakdown (the national figure, the hot path): one scan of the communes, each probing
+        // the small set of open collectivités of the selection by its own id and its parents' ids
+        // (PostgreSQL hashes each uncorrelated IN list once); a commune counts once however many parents are open.
+        var filters = """
+                (c.type = any(@types))
+                and (@band::text is null or c.population_band = @band)
+                and (@region::text is null or c.region_code = @region)
+                and (@dep::text is null or c.departement_code = @dep)
+                and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
+                and (not @obliged or c.is_obliged)
+            """;
+        // Without breakdown (the national figure, the hot path): the counts in one scan, like a bare
+        // count; the open collectivités of the selection (partial index on is_open, or status_on for a
+        // past date); then one scan of the communes, each probing that small set by its own id and its
+        // parents' ids (PostgreSQL hashes each uncorrelated IN list once), so a commune counts once.
+        var sql = by is null ? $"""
+            with open_ids as materialized (
+                select c.id from collectivite c {status} where {filters} and {isOpen})
+            select 'all', null::text, count(*), count(*) filter (where {isOpen}), count(*) filter (where c.is_obliged),
+                   count(*) filter (where c.is_obliged and {isOpen}), coalesce(sum(c.population), 0)::bigint,
+                   (select coalesce(sum(m.population), 0)::bigint from collectivite m
+                     where m.type = 'COM' and (m.id in (select id from open_ids)
+                        or ('EPCI-' || m.epci_siren) in (select id from open_ids) or ('EPT-' || m.ept_siren) in (select id from open_ids)
+                        or ('DEP-' || m.departement_code) in (select id from open_ids) or ('COLOM-' || m.departement_code) in (select id from open_ids)
+                        or ('REG-' || m.region_code) in (select id from open_ids)))
+              from collectivite c {status}
+             where {filters}
+            """ : $"""
+            {selection},
             k as materialized (select {key} as key, sel.* from sel),
             open_sel as materialized (select * from k where is_open),
             open_communes as (
-                -- One equi-join per level (hash joins), not one OR-join: this is the hot path of the map and reports.
+                -- Per key: one equi-join per level (hash joins), then distinct communes.
                 select o.key, o.id, o.population from open_sel o where o.type = 'COM'
                 union
                 select o.key, m.id, m.population from open_sel o join collectivite m on m.epci_siren = o.siren

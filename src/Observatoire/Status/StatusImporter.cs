@@ -123,7 +123,6 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         await InsertRejections(conn, releaseId, file, snapshot.Rejected, ct);
 
         await StatusMatching.RefreshAsync(conn, ct);
-        await Atds.AtdCoverage.RefreshAsync(conn, ct);
 
         // Outcome per row of this file, for the report.
         var byMethod = new Dictionary<string, int>();
