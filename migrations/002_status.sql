@@ -10,6 +10,8 @@ alter table collectivite
     add column dataset_count    integer,                          -- datasets in the latest observation (null = unknown)
     add column last_observed_on date,
     add column atd_count        integer not null default 0;       -- ATD whose perimeter covers it
+-- The few open collectivités, found without a scan (indicators: Indicators/IndicatorQueries.cs).
+create index collectivite_open_idx on collectivite (id) where is_open;
 
 -- Publication platforms (portals) of the OpenDataFrance table.
 create table platform (
@@ -47,11 +49,33 @@ create table observation (
     datasets_datagouv    integer,
     platforms            text,
     url                  text,
-    match_method         text not null,        -- siren | merger | location | name | unmatched
+    match_method         text not null,        -- siren | code | merger | name | location | actor | unmatched
     match_evidence       text,
+    -- The organisation as the source row describes it: kept so the matching can be re-run after a
+    -- reference re-import (Status/StatusMatching.cs) without the original file.
+    subject_siren        char(9),
+    subject_name         text,
+    subject_type         text,
+    subject_departement  text,
+    subject_region       text,
+    location             geometry(Point, 4326),
+    source_line          integer,              -- line of the row in its file (header = line 1); null for derived "not listed" rows
     unique (subject_key, observed_on, source)
 );
 create index observation_collectivite_idx on observation (collectivite_id, observed_on);
+create index observation_source_idx on observation (source);
+
+-- One row per imported directory snapshot: the identity of a file (checksum) so a re-import is a no-op,
+-- and whether it is complete (absent organisations are then observed "not listed" that day).
+create table status_snapshot (
+    source       text primary key,             -- e.g. 'odf-2022-10-19'
+    observed_on  date not null,
+    file         text not null,
+    checksum     text not null,
+    complete     boolean not null default true,
+    row_count    integer not null,
+    release_id   integer references data_release (id) on delete set null
+);
 
 -- Rows of an input file that were not loaded, with their reason (import report).
 create table import_rejection (
@@ -105,22 +129,30 @@ create table accompanied_commune (
     primary key (atd_id, insee)
 );
 
--- Status of every collectivité on date d: its latest observation on or before d decides; no
--- observation yet = not open, dataset count unknown.
+-- Status of every collectivité on date d: its latest observation day on or before d decides; no
+-- observation yet = not open, dataset count unknown. Several observed organisations may resolve to the
+-- same collectivité on one day (an old and a new SIREN after a merger): the day counts as listed when any
+-- of them is listed, and its dataset count is the sum of the known counts (null when none is known).
 create or replace function status_on(d date)
 returns table (collectivite_id text, is_open boolean, dataset_count integer, first_seen_open date)
 language sql stable parallel safe as $$
+    with day as (
+        select ob.collectivite_id, ob.observed_on, bool_or(ob.is_listed) as listed,
+               sum(coalesce(ob.datasets_local, 0) + coalesce(ob.datasets_datagouv, 0))
+                   filter (where ob.is_listed and (ob.datasets_local is not null or ob.datasets_datagouv is not null)) as datasets
+          from observation ob
+         where ob.collectivite_id is not null and ob.observed_on <= d
+         group by ob.collectivite_id, ob.observed_on),
+    latest as (
+        select distinct on (day.collectivite_id) day.collectivite_id, day.listed, day.datasets
+          from day order by day.collectivite_id, day.observed_on desc),
+    first_open as (
+        select day.collectivite_id, min(day.observed_on) as first_open from day where day.listed group by day.collectivite_id)
     select c.id,
-           coalesce(o.is_listed, false),
-           case when o.is_listed and (o.datasets_local is not null or o.datasets_datagouv is not null)
-                then coalesce(o.datasets_local, 0) + coalesce(o.datasets_datagouv, 0) end,
+           coalesce(l.listed, false),
+           case when l.listed then l.datasets::integer end,
            f.first_open
       from collectivite c
-      left join lateral (
-           select ob.is_listed, ob.datasets_local, ob.datasets_datagouv from observation ob
-            where ob.collectivite_id = c.id and ob.observed_on <= d
-            order by ob.observed_on desc, ob.is_listed desc limit 1) o on true
-      left join lateral (
-           select min(ob.observed_on) as first_open from observation ob
-            where ob.collectivite_id = c.id and ob.is_listed and ob.observed_on <= d) f on true
+      left join latest l on l.collectivite_id = c.id
+      left join first_open f on f.collectivite_id = c.id
 $$;

@@ -6,11 +6,12 @@ namespace Observatoire;
 
 /// <summary>
 /// Command-line verbs of the application (the web server is the default):
-/// <c>migrate</c>, <c>import</c> (reference list + boundaries), <c>load-if-empty</c>, <c>help</c>.
+/// <c>migrate</c>, <c>import</c> (reference list + boundaries), <c>load-if-empty</c>, <c>import-status</c>,
+/// <c>import-platforms</c>, <c>import-milestones</c>, <c>import-atd</c>, <c>help</c>.
 /// </summary>
 public static class Cli
 {
-    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "help", "--help"];
+    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "help", "--help"];
 
     public const string Usage = """
         Observatoire — commandes :
@@ -25,6 +26,16 @@ public static class Cli
               --vintage V           millésime affiché (défaut : « COG 2026 »)
               --force               recharge même si les fichiers n'ont pas changé
           load-if-empty [--data DIR] migre, puis charge les données livrées si la base est vide
+          import-status FICHIER --date AAAA-MM-JJ [--incomplet] [--essai]
+                                    importe un instantané de l'annuaire OpenDataFrance (CSV , ou ;) comme
+                                    observations datées ; réimporter le même fichier n'ajoute rien ;
+                                    --incomplet : les absents ne sont pas observés « non listés » ;
+                                    --essai : tout est calculé et rapporté, rien n'est écrit
+          import-platforms [--data DIR]   recharge les plateformes (data/odf/plateformes*.csv)
+          import-milestones [--data DIR]  recharge les jalons nationaux (data/milestones.csv)
+          import-atd [--data DIR]   recharge le registre des ATD (data/atd/) et recalcule la couverture
+          bench-indicators [--date AAAA-MM-JJ] [--runs N]
+                                    mesure les indicateurs nationaux (sans cache) et la requête SQL plancher
         La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
         d'environnement ConnectionStrings__Observatoire).
         """;
@@ -46,6 +57,40 @@ public static class Cli
                     await Migrate(db);
                     await new ReferenceImporter(db, Console.Out).ImportAsync(ParseImport(args[1..]));
                     return 0;
+                case "import-status":
+                {
+                    await Migrate(db);
+                    var file = args.Length > 1 && !args[1].StartsWith("--") ? args[1]
+                        : throw new ImportException("import-status attend le chemin du fichier CSV (voir « help »).");
+                    var date = Opt(args, "--date") is { } d && DateOnly.TryParseExact(d, "yyyy-MM-dd", out var dd) ? dd
+                        : throw new ImportException("import-status attend --date AAAA-MM-JJ (date d'observation de l'instantané).");
+                    await new Status.StatusImporter(db, Console.Out).ImportAsync(file, date,
+                        complete: !args.Contains("--incomplet"), dryRun: args.Contains("--essai"));
+                    return 0;
+                }
+                case "import-platforms":
+                {
+                    await Migrate(db);
+                    var odf = Path.Combine(DataDir(Opt(args, "--data")), "odf");
+                    await Status.PlatformsAndMilestones.ImportPlatformsAsync(db, Path.Combine(odf, "plateformes.csv"),
+                        Path.Combine(odf, "plateformes-nationales-2022-10-19.csv"), Console.Out);
+                    return 0;
+                }
+                case "import-milestones":
+                    await Migrate(db);
+                    await Status.PlatformsAndMilestones.ImportMilestonesAsync(db, Path.Combine(DataDir(Opt(args, "--data")), "milestones.csv"), Console.Out);
+                    return 0;
+                case "import-atd":
+                    await Migrate(db);
+                    await new Atds.AtdImporter(db, Console.Out).ImportAsync(Path.Combine(DataDir(Opt(args, "--data")), "atd"));
+                    return 0;
+                case "bench-indicators":
+                {
+                    var date = Opt(args, "--date") is { } d ? DateOnly.ParseExact(d, "yyyy-MM-dd") : (DateOnly?)null;
+                    var runs = Opt(args, "--runs") is { } r ? int.Parse(r) : 30;
+                    await Indicators.IndicatorBenchmark.RunAsync(db, date, runs, Console.Out);
+                    return 0;
+                }
                 case "load-if-empty":
                     await Migrate(db);
                     await using (var cmd = db.CreateCommand("select count(*) from collectivite"))
@@ -96,6 +141,13 @@ public static class Cli
                 if (File.Exists(Path.Combine(d.FullName, "data", "cog-2026", "SOURCE.md")))
                     return Path.Combine(d.FullName, "data");
         throw new ImportException("Dossier data/ introuvable : lancez la commande depuis le dépôt ou passez --data DIR.");
+    }
+
+    static string? Opt(string[] a, string name)
+    {
+        var i = Array.IndexOf(a, name);
+        if (i < 0) return null;
+        return i + 1 < a.Length ? a[i + 1] : throw new ImportException($"L'option {name} attend une valeur.");
     }
 
     static ReferenceImportOptions ParseImport(string[] a)

@@ -1,6 +1,7 @@
 using Observatoire;
 using Observatoire.Data;
 using Observatoire.Health;
+using Observatoire.Indicators;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -9,12 +10,14 @@ if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
 
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddProblemDetails();
+builder.Services.AddIndicators();
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapHealth();
+app.MapIndicators();
 
 app.Run();
 return 0;

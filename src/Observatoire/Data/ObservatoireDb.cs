@@ -12,6 +12,15 @@ public sealed class ObservatoireDb(DbContextOptions<ObservatoireDb> options) : D
     public DbSet<CollectiviteGeometry> CollectiviteGeometries => Set<CollectiviteGeometry>();
     public DbSet<FormerCommune> FormerCommunes => Set<FormerCommune>();
     public DbSet<DataRelease> DataReleases => Set<DataRelease>();
+    public DbSet<Observation> Observations => Set<Observation>();
+    public DbSet<StatusSnapshot> StatusSnapshots => Set<StatusSnapshot>();
+    public DbSet<Platform> Platforms => Set<Platform>();
+    public DbSet<AssociatedActor> AssociatedActors => Set<AssociatedActor>();
+    public DbSet<Milestone> Milestones => Set<Milestone>();
+    public DbSet<Atd> Atds => Set<Atd>();
+    public DbSet<AtdCoverage> AtdCoverages => Set<AtdCoverage>();
+    public DbSet<AccompaniedCommune> AccompaniedCommunes => Set<AccompaniedCommune>();
+    public DbSet<ImportRejection> ImportRejections => Set<ImportRejection>();
 
     protected override void OnModelCreating(ModelBuilder b)
     {
@@ -37,5 +46,6 @@ public sealed class ObservatoireDb(DbContextOptions<ObservatoireDb> options) : D
             e.ToTable("data_release");
             e.Property(x => x.Report).HasColumnType("jsonb");
         });
+        StatusModel.Configure(b);
     }
 }

@@ -1,4 +1,6 @@
 using Npgsql;
+using Observatoire.Atds;
+using Observatoire.Status;
 
 namespace Observatoire.Import;
 
@@ -8,8 +10,29 @@ namespace Observatoire.Import;
 /// </summary>
 public static class BundledData
 {
+    /// <summary>The directory snapshots shipped in data/odf/, with their observation dates (oldest first).</summary>
+    public static readonly (string File, DateOnly Date)[] Snapshots =
+    [
+        ("organisations-2022-04-25.csv", new DateOnly(2022, 4, 25)),
+        ("organisations-2022-10-19.csv", new DateOnly(2022, 10, 19)),
+    ];
+
     public static async Task LoadAsync(NpgsqlDataSource db, string dataDir, TextWriter log, CancellationToken ct = default)
     {
         await new ReferenceImporter(db, log).ImportAsync(ReferenceImportOptions.Bundled(dataDir), ct);
+        await LoadStatusAsync(db, dataDir, log, ct);
+    }
+
+    /// <summary>Status snapshots, platforms, milestones and the ATD registry (after the reference list).</summary>
+    public static async Task LoadStatusAsync(NpgsqlDataSource db, string dataDir, TextWriter log, CancellationToken ct = default)
+    {
+        var odf = Path.Combine(dataDir, "odf");
+        var status = new StatusImporter(db, log);
+        foreach (var (file, date) in Snapshots)
+            await status.ImportAsync(Path.Combine(odf, file), date, ct: ct);
+        await PlatformsAndMilestones.ImportPlatformsAsync(db, Path.Combine(odf, "plateformes.csv"),
+            Path.Combine(odf, "plateformes-nationales-2022-10-19.csv"), log, ct);
+        await PlatformsAndMilestones.ImportMilestonesAsync(db, Path.Combine(dataDir, "milestones.csv"), log, ct);
+        await new AtdImporter(db, log).ImportAsync(Path.Combine(dataDir, "atd"), ct);
     }
 }

@@ -101,6 +101,11 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         await SimplifyAsync(conn, ct);
         log.WriteLine($"    simplification : {sw.Elapsed.TotalSeconds:F1} s");
 
+        // Collectivité rows may have changed: re-derive matching, current status and ATD coverage.
+        Step("Rapprochement des observations et couverture des ATD avec le nouveau référentiel");
+        await Status.StatusMatching.RefreshAsync(conn, ct);
+        await Atds.AtdCoverage.RefreshAsync(conn, ct);
+
         var report = await BuildReport(conn, o, checksum, ct);
         await using (var cmd = new NpgsqlCommand("insert into data_release (kind, vintage, checksum, report) values ('reference', $1, $2, $3::jsonb)", conn, tx))
         {

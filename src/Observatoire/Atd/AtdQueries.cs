@@ -1,0 +1,70 @@
+using Npgsql;
+
+namespace Observatoire.Atds;
+
+public sealed record AtdFigures(
+    string Id, string Name, string Kind, string? Scale, string? PerimeterType, string[] PerimeterCodes, string? CollectiviteId,
+    long Covered, long Obliged, long Open, long ObligedOpen, double? ObligedOpenRate);
+
+public sealed record TodoItem(string Id, string Code, string Type, string Name, int? Population, string? DepartementCode, int? DatasetCount);
+
+/// <summary>Per-ATD figures on a date, and an ATD's to-do list: the obliged collectivités of its perimeter not open yet, largest first.</summary>
+public sealed class AtdQueries(NpgsqlDataSource db)
+{
+    public const int MaxTodo = 5000;
+
+    public async Task<IReadOnlyList<AtdFigures>> ListAsync(DateOnly? date, string? id = null, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("""
+            select a.id, a.name, a.kind, a.scale, a.perimeter_type, a.perimeter_codes, a.collectivite_id,
+                   count(c.id), count(*) filter (where c.is_obliged), count(*) filter (where st.is_open),
+                   count(*) filter (where c.is_obliged and st.is_open)
+              from atd a
+              left join atd_coverage ac on ac.atd_id = a.id
+              left join collectivite c on c.id = ac.collectivite_id
+              left join status_on($1) st on st.collectivite_id = c.id
+             where ($2::text is null or a.id = $2)
+             group by a.id order by a.name, a.id
+            """);
+        cmd.Parameters.AddWithValue(date ?? DateOnly.MaxValue);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)id ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        var list = new List<AtdFigures>();
+        await using var rd = await cmd.ExecuteReaderAsync(ct);
+        while (await rd.ReadAsync(ct))
+        {
+            long obliged = rd.GetInt64(8), obligedOpen = rd.GetInt64(10);
+            list.Add(new AtdFigures(rd.GetString(0), rd.GetString(1), rd.GetString(2), rd.IsDBNull(3) ? null : rd.GetString(3),
+                rd.IsDBNull(4) ? null : rd.GetString(4), rd.GetFieldValue<string[]>(5), rd.IsDBNull(6) ? null : rd.GetString(6),
+                rd.GetInt64(7), obliged, rd.GetInt64(9), obligedOpen, obliged == 0 ? null : Math.Round((double)obligedOpen / obliged, 4)));
+        }
+        return list;
+    }
+
+    /// <summary>Null when the ATD does not exist.</summary>
+    public async Task<IReadOnlyList<TodoItem>?> TodoAsync(string id, DateOnly? date, int limit, CancellationToken ct = default)
+    {
+        await using (var exists = db.CreateCommand("select 1 from atd where id = $1"))
+        {
+            exists.Parameters.AddWithValue(id);
+            if (await exists.ExecuteScalarAsync(ct) is null) return null;
+        }
+        await using var cmd = db.CreateCommand("""
+            select c.id, c.code, c.type, c.name, c.population, c.departement_code, st.dataset_count
+              from atd_coverage ac
+              join collectivite c on c.id = ac.collectivite_id
+              join status_on($2) st on st.collectivite_id = c.id
+             where ac.atd_id = $1 and c.is_obliged and not st.is_open
+             order by c.population desc nulls last, c.id
+             limit $3
+            """);
+        cmd.Parameters.AddWithValue(id);
+        cmd.Parameters.AddWithValue(date ?? DateOnly.MaxValue);
+        cmd.Parameters.AddWithValue(Math.Clamp(limit, 1, MaxTodo));
+        var list = new List<TodoItem>();
+        await using var rd = await cmd.ExecuteReaderAsync(ct);
+        while (await rd.ReadAsync(ct))
+            list.Add(new TodoItem(rd.GetString(0), rd.GetString(1), rd.GetString(2), rd.GetString(3),
+                rd.IsDBNull(4) ? null : rd.GetInt32(4), rd.IsDBNull(5) ? null : rd.GetString(5), rd.IsDBNull(6) ? null : rd.GetInt32(6)));
+        return list;
+    }
+}

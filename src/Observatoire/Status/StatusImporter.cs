@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NetTopologySuite.Geometries;
+using Npgsql;
+using NpgsqlTypes;
+using Observatoire.Import;
+
+namespace Observatoire.Status;
+
+public sealed record StatusImportResult(
+    bool Skipped, string Source, int Rows, int Rejected, IReadOnlyDictionary<string, int> ByMethod,
+    IReadOnlyList<RowNote> Rejections, IReadOnlyList<RowNote> Notices, IReadOnlyList<string> NotDirect);
+
+/// <summary>
+/// Imports one dated snapshot of the OpenDataFrance directory as observations, in ONE transaction:
+/// binary COPY of the cleaned rows into a staging table, upsert into <c>observation</c> keyed by
+/// (subject, date, source), rejected rows into <c>import_rejection</c>, then <see cref="StatusMatching"/>
+/// re-derives absences, matching and the collectivités' current status. Re-importing the same file is a
+/// no-op (checksum); a corrected file for the same date replaces that snapshot's rows, and never touches
+/// other dates' observations. With <c>dryRun</c> everything runs and is reported, then rolled back.
+/// </summary>
+public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
+{
+    static readonly GeometryFactory Wgs84 = new(new PrecisionModel(), 4326);
+
+    public async Task<StatusImportResult> ImportAsync(string path, DateOnly observedOn, bool complete = true, bool dryRun = false, CancellationToken ct = default)
+    {
+        var sw = Stopwatch.StartNew();
+        var source = "odf-" + observedOn.ToString("yyyy-MM-dd");
+        var snapshot = OdfSnapshotReader.Read(path);
+        var checksum = ImportFiles.Checksum([path]);
+        var file = Path.GetFileName(path);
+
+        await using var conn = await db.OpenConnectionAsync(ct);
+        await using (var cmd = new NpgsqlCommand("select checksum from status_snapshot where source = $1", conn))
+        {
+            cmd.Parameters.AddWithValue(source);
+            if (!dryRun && await cmd.ExecuteScalarAsync(ct) as string == checksum)
+            {
+                log.WriteLine($"Instantané {source} déjà importé avec ce fichier ({file}) : aucune observation ajoutée.");
+                return new StatusImportResult(true, source, snapshot.Rows.Count, snapshot.Rejected.Count,
+                    new Dictionary<string, int>(), snapshot.Rejected, snapshot.Notices, []);
+            }
+        }
+
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        int releaseId;
+        await using (var cmd = new NpgsqlCommand("insert into data_release (kind, vintage, checksum) values ('status', $1, $2) returning id", conn, tx))
+        {
+            cmd.Parameters.AddWithValue(source);
+            cmd.Parameters.AddWithValue(checksum);
+            releaseId = (int)(await cmd.ExecuteScalarAsync(ct))!;
+        }
+
+        await Exec(conn, """
+            create temp table stage_obs (line int, siren char(9), name text, type text, departement text, region text,
+              location geometry(Point, 4326), datasets_local int, datasets_datagouv int, platforms text, url text) on commit drop
+            """, ct);
+        await using (var w = await conn.BeginBinaryImportAsync(
+            "copy stage_obs (line, siren, name, type, departement, region, location, datasets_local, datasets_datagouv, platforms, url) from stdin (format binary)", ct))
+        {
+            foreach (var r in snapshot.Rows)
+            {
+                await w.StartRowAsync(ct);
+                await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
+                await w.WriteAsync(r.Siren, NpgsqlDbType.Char, ct);
+                await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
+                await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
+                await WriteNullable(w, r.Departement, NpgsqlDbType.Text, ct);
+                await WriteNullable(w, r.Region, NpgsqlDbType.Text, ct);
+                if (r.Lat is { } lat && r.Lon is { } lon)
+                    await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(Wgs84.CreatePoint(new Coordinate(lon, lat)), NpgsqlDbType.Geometry, ct);
+                else await w.WriteNullAsync(ct);
+                await WriteNullable(w, r.DatasetsLocal, NpgsqlDbType.Integer, ct);
+                await WriteNullable(w, r.DatasetsDatagouv, NpgsqlDbType.Integer, ct);
+                await WriteNullable(w, r.Platforms, NpgsqlDbType.Text, ct);
+                await WriteNullable(w, r.Url, NpgsqlDbType.Text, ct);
+            }
+            await w.CompleteAsync(ct);
+        }
+
+        // Positional parameters allow one statement per command: the three run in order in the transaction.
+        foreach (var sql in new[]
+        {
+            """
+            delete from observation o where o.source = $1 and o.is_listed and $2::date is not null
+               and not exists (select 1 from stage_obs s where s.siren = o.subject_key)
+            """,
+            """
+            insert into observation (subject_key, observed_on, source, is_listed, datasets_local, datasets_datagouv, platforms, url,
+                                     match_method, subject_siren, subject_name, subject_type, subject_departement, subject_region, location, source_line)
+            select siren, $2, $1, true, datasets_local, datasets_datagouv, platforms, url,
+                   'unmatched', siren, name, type, departement, region, location, line
+              from stage_obs
+            on conflict (subject_key, observed_on, source) do update set
+                   is_listed = true, datasets_local = excluded.datasets_local, datasets_datagouv = excluded.datasets_datagouv,
+                   platforms = excluded.platforms, url = excluded.url, subject_siren = excluded.subject_siren,
+                   subject_name = excluded.subject_name, subject_type = excluded.subject_type,
+                   subject_departement = excluded.subject_departement, subject_region = excluded.subject_region,
+                   location = excluded.location, source_line = excluded.source_line
+            """,
+            """
+            insert into status_snapshot (source, observed_on, file, checksum, complete, row_count, release_id)
+            values ($1, $2, $3, $4, $5, $6, $7)
+            on conflict (source) do update set observed_on = excluded.observed_on, file = excluded.file, checksum = excluded.checksum,
+                   complete = excluded.complete, row_count = excluded.row_count, release_id = excluded.release_id
+            """,
+        })
+        {
+            await using var cmd = new NpgsqlCommand(sql, conn, tx);
+            cmd.Parameters.AddWithValue(source);
+            cmd.Parameters.AddWithValue(observedOn);
+            if (sql.Contains("$3"))
+            {
+                cmd.Parameters.AddWithValue(file);
+                cmd.Parameters.AddWithValue(checksum);
+                cmd.Parameters.AddWithValue(complete);
+                cmd.Parameters.AddWithValue(snapshot.Rows.Count);
+                cmd.Parameters.AddWithValue(releaseId);
+            }
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+        await InsertRejections(conn, releaseId, file, snapshot.Rejected, ct);
+
+        await StatusMatching.RefreshAsync(conn, ct);
+
+        // Outcome per row of this file, for the report.
+        var byMethod = new Dictionary<string, int>();
+        var notDirect = new List<string>();
+        await using (var cmd = new NpgsqlCommand("""
+            select o.match_method, o.source_line, o.subject_siren, o.subject_name, o.match_evidence
+              from observation o where o.source = $1 and o.is_listed order by o.source_line
+            """, conn, tx))
+        {
+            cmd.Parameters.AddWithValue(source);
+            await using var rd = await cmd.ExecuteReaderAsync(ct);
+            while (await rd.ReadAsync(ct))
+            {
+                var m = rd.GetString(0);
+                byMethod[m] = byMethod.GetValueOrDefault(m) + 1;
+                if (m is not ("siren" or "code" or "actor"))
+                    notDirect.Add($"ligne {rd.GetInt32(1)} {rd.GetString(2)} « {rd.GetString(3)} » : {m} — {(rd.IsDBNull(4) ? "" : rd.GetString(4))}");
+            }
+        }
+        var report = JsonSerializer.Serialize(new
+        {
+            source, file, checksum, observedOn = observedOn.ToString("yyyy-MM-dd"), complete,
+            rows = snapshot.Rows.Count, byMethod,
+            rejected = snapshot.Rejected.Select(r => new { line = r.Line, reason = r.Reason }),
+            notices = snapshot.Notices.Select(r => new { line = r.Line, notice = r.Reason }),
+            notDirect,
+        });
+        await using (var cmd = new NpgsqlCommand("update data_release set report = $2::jsonb where id = $1", conn, tx))
+        {
+            cmd.Parameters.AddWithValue(releaseId);
+            cmd.Parameters.AddWithValue(report);
+            await cmd.ExecuteNonQueryAsync(ct);
+        }
+
+        if (dryRun) await tx.RollbackAsync(ct);
+        else
+        {
+            await tx.CommitAsync(ct);
+            await Exec(conn, "analyze observation; analyze collectivite;", ct);
+        }
+
+        var result = new StatusImportResult(false, source, snapshot.Rows.Count, snapshot.Rejected.Count, byMethod,
+            snapshot.Rejected, snapshot.Notices, notDirect);
+        Print(result, file, sw.Elapsed, dryRun);
+        return result;
+    }
+
+    void Print(StatusImportResult r, string file, TimeSpan elapsed, bool dryRun)
+    {
+        log.WriteLine($"Instantané {r.Source} ({file}){(dryRun ? " — essai à blanc, rien n'est écrit" : "")} : {r.Rows} lignes chargées, {r.Rejected} rejetées, {elapsed.TotalSeconds:F1} s");
+        log.WriteLine("    rapprochement : " + string.Join(", ", r.ByMethod.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
+        foreach (var n in r.Notices) log.WriteLine($"    ligne {n.Line} : {n.Reason}");
+        foreach (var n in r.NotDirect) log.WriteLine("    " + n);
+        foreach (var n in r.Rejections) log.WriteLine($"    REJETÉE ligne {n.Line} : {n.Reason}");
+    }
+
+    internal static async Task InsertRejections(NpgsqlConnection conn, int releaseId, string file, IEnumerable<RowNote> rejected, CancellationToken ct)
+    {
+        await using var w = await conn.BeginBinaryImportAsync("copy import_rejection (release_id, file, line, reason, raw) from stdin (format binary)", ct);
+        foreach (var r in rejected)
+        {
+            await w.StartRowAsync(ct);
+            await w.WriteAsync(releaseId, NpgsqlDbType.Integer, ct);
+            await w.WriteAsync(file, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
+            await w.WriteAsync(r.Reason, NpgsqlDbType.Text, ct);
+            await WriteNullable(w, r.Raw, NpgsqlDbType.Text, ct);
+        }
+        await w.CompleteAsync(ct);
+    }
+
+    static async Task WriteNullable<T>(NpgsqlBinaryImporter w, T? v, NpgsqlDbType t, CancellationToken ct)
+    {
+        if (v is null) await w.WriteNullAsync(ct);
+        else await w.WriteAsync(v, t, ct);
+    }
+
+    static async Task WriteNullable(NpgsqlBinaryImporter w, int? v, NpgsqlDbType t, CancellationToken ct)
+    {
+        if (v is { } x) await w.WriteAsync(x, t, ct);
+        else await w.WriteNullAsync(ct);
+    }
+
+    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 600 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

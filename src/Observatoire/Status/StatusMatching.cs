@@ -1,0 +1,171 @@
+using Npgsql;
+
+namespace Observatoire.Status;
+
+/// <summary>
+/// Everything derived from the observations, recomputed set-based in the caller's transaction after any
+/// status import AND after any reference re-import (collectivité rows may have changed):
+/// <list type="number">
+/// <item>"not listed" observations: an organisation listed before a complete snapshot and absent from it
+///   is observed not listed on that snapshot's date (rows with <c>source_line</c> null);</item>
+/// <item>matching of each observed organisation (subject) to the reference list, from what the rows
+///   stored (SIREN, name, type, département, région, point location — the latest known location of the
+///   subject in any snapshot, since the 2022-10 export lacks most EPCI coordinates);</item>
+/// <item>the derived columns of <c>collectivite</c> (is_open, first_seen_open, dataset_count, last_observed_on).</item>
+/// </list>
+/// Matching order, first hit wins, each with its evidence: <c>actor</c> (type outside the reference list →
+/// associated_actor) · <c>siren</c> · <c>code</c> (départements/régions: the list carries their INSEE code,
+/// not their SIREN) · <c>merger</c> (name of a former commune of the same département → its current commune) ·
+/// <c>name</c> (current commune of the same name and département, e.g. overseas communes without SIREN) ·
+/// <c>location</c> (point inside a current commune of the département, or inside a current EPCI/EPT) ·
+/// <c>unmatched</c> with the reason.
+/// </summary>
+public static class StatusMatching
+{
+    public static async Task RefreshAsync(NpgsqlConnection conn, CancellationToken ct = default)
+    {
+        await Exec(conn, NotListedSql, ct);
+        await Exec(conn, MatchSql, ct);
+        await Exec(conn, DerivedSql, ct);
+    }
+
+    const string NotListedSql = """
+        -- Absence rows no longer justified (a snapshot re-imported with the organisation, or its earlier listing gone).
+        delete from observation o
+         where not o.is_listed
+           and (not exists (select 1 from status_snapshot s where s.source = o.source and s.complete)
+                or exists (select 1 from observation x where x.subject_key = o.subject_key and x.source = o.source and x.is_listed)
+                or not exists (select 1 from observation p where p.subject_key = o.subject_key and p.is_listed and p.observed_on < o.observed_on));
+
+        insert into observation (subject_key, observed_on, source, is_listed, match_method, subject_siren, subject_name,
+                                 subject_type, subject_departement, subject_region, location)
+        select distinct on (p.subject_key, s.source)
+               p.subject_key, s.observed_on, s.source, false, 'unmatched', p.subject_siren, p.subject_name,
+               p.subject_type, p.subject_departement, p.subject_region, p.location
+          from status_snapshot s
+          join observation p on p.is_listed and p.observed_on < s.observed_on
+         where s.complete
+           and not exists (select 1 from observation x where x.subject_key = p.subject_key and x.source = s.source)
+         order by p.subject_key, s.source, p.observed_on desc
+        on conflict (subject_key, observed_on, source) do nothing;
+        """;
+
+    const string MatchSql = """
+        create temp table subj on commit drop as
+        select distinct on (o.subject_key) o.subject_key, o.subject_siren, o.subject_name, o.subject_type,
+               o.subject_departement, o.subject_region,
+               (select l.location from observation l where l.subject_key = o.subject_key and l.location is not null
+                 order by l.observed_on desc limit 1) as location,
+               null::text as collectivite_id, null::text as actor_id, null::text as method, null::text as evidence
+          from observation o
+         where o.is_listed
+         order by o.subject_key, o.observed_on desc;
+        create unique index on subj (subject_key);
+
+        -- Associated actors: organisations whose type is outside the reference list.
+        update subj set method = 'actor', actor_id = 'ACT-' || subject_siren,
+               evidence = 'type ' || subject_type || ' hors du référentiel des collectivités : acteur associé'
+         where subject_type not in ('COM','CC','CA','CU','MET','EPT','DEP','REG');
+        insert into associated_actor (id, siren, name, type, departement_code, location)
+        select actor_id, subject_siren, subject_name, subject_type, subject_departement, location from subj where method = 'actor'
+        on conflict (id) do update set siren = excluded.siren, name = excluded.name, type = excluded.type,
+               departement_code = excluded.departement_code, location = excluded.location;
+
+        update subj s set method = 'siren', collectivite_id = c.id, evidence = null
+          from collectivite c
+         where s.method is null and c.siren = s.subject_siren and c.type <> 'COLOM';
+
+        update subj s set method = 'code', collectivite_id = c.id,
+               evidence = format('département %s (le référentiel ne porte pas le SIREN des départements)', c.code)
+          from collectivite c
+         where s.method is null and s.subject_type = 'DEP' and c.type = 'DEP' and c.code = s.subject_departement;
+        update subj s set method = 'code', collectivite_id = c.id,
+               evidence = format('région %s (le référentiel ne porte pas le SIREN des régions)', c.code)
+          from collectivite c
+         where s.method is null and s.subject_type = 'REG' and c.type = 'REG' and c.code = s.subject_region;
+        update subj s set method = 'code', collectivite_id = c.id,
+               evidence = format('collectivité d''outre-mer %s « %s »', c.code, c.name)
+          from collectivite c
+         where s.method is null and s.subject_type = 'REG' and s.subject_region is null and c.type = 'COLOM' and c.code = s.subject_departement;
+
+        -- A former commune (déléguée, associée, or old code) of that name in the département: one current commune only.
+        update subj s set method = 'merger', collectivite_id = m.id,
+               evidence = format('SIREN %s absent du référentiel : ancienne commune %s « %s » (%s), aujourd''hui commune %s « %s »',
+                                 s.subject_siren, m.fcode, m.fname, m.kind, m.code, m.name)
+          from (select s2.subject_key, min(c.id) as id, min(c.code) as code, min(c.name) as name,
+                       min(f.code) as fcode, min(f.name) as fname, min(f.kind) as kind
+                  from subj s2
+                  join former_commune f on search_key(f.name) = search_key(s2.subject_name)
+                  join collectivite c on c.type = 'COM' and c.code = f.current_code and c.departement_code = s2.subject_departement
+                 where s2.method is null and s2.subject_type = 'COM'
+                 group by s2.subject_key having count(distinct c.id) = 1) m
+         where s.subject_key = m.subject_key;
+
+        -- Same name in the département. When that commune is a commune nouvelle that kept the name
+        -- (Saint-Germain-en-Laye + Fourqueux), the SIREN changed with the merger: say so.
+        update subj s set method = case when m.merged is null then 'name' else 'merger' end, collectivite_id = m.id,
+               evidence = format('SIREN %s absent du référentiel : commune « %s » du département %s, même nom%s', s.subject_siren, m.name, s.subject_departement,
+                                 case when m.merged is null then '' else ' ; commune nouvelle issue de : ' || m.merged end)
+          from (select s2.subject_key, min(c.id) as id, min(c.name) as name,
+                       (select string_agg(distinct f.code || ' ' || coalesce(f.name, '?'), ', ') from former_commune f
+                         where f.current_code = min(c.code) and f.code <> min(c.code)) as merged
+                  from subj s2
+                  join collectivite c on c.type = 'COM' and c.search_name = search_key(s2.subject_name) and c.departement_code = s2.subject_departement
+                 where s2.method is null and s2.subject_type = 'COM'
+                 group by s2.subject_key having count(*) = 1) m
+         where s.subject_key = m.subject_key;
+
+        update subj s set method = 'location', collectivite_id = m.id,
+               evidence = format('SIREN %s absent du référentiel : position (%s, %s) dans %s « %s »%s', s.subject_siren,
+                                 round(st_y(s.location)::numeric, 5), round(st_x(s.location)::numeric, 5),
+                                 case when m.type = 'COM' then 'la commune ' || m.code else 'l''EPCI ' || m.siren end, m.name,
+                                 case when m.type <> 'COM' then ' (fusion ou changement de SIREN depuis 2022)' else '' end)
+          from (select s2.subject_key, min(c.id) as id, min(c.code) as code, min(c.siren) as siren, min(c.name) as name, min(c.type) as type
+                  from subj s2
+                  join collectivite_geometry g on st_intersects(g.geom, s2.location)
+                  join collectivite c on c.id = g.collectivite_id and (
+                       (s2.subject_type = 'COM' and c.type = 'COM' and (s2.subject_departement is null or c.departement_code = s2.subject_departement))
+                    or (s2.subject_type in ('CC','CA','CU','MET') and c.type in ('CC','CA','CU','MET'))
+                    or (s2.subject_type = 'EPT' and c.type = 'EPT'))
+                 where s2.method is null and s2.location is not null
+                 group by s2.subject_key having count(*) = 1) m
+         where s.subject_key = m.subject_key;
+
+        update subj set method = 'unmatched',
+               evidence = case
+                 when subject_type = 'DEP' then format('département « %s » introuvable dans le référentiel (code %s)', subject_name, coalesce(subject_departement, 'absent'))
+                 when subject_type = 'REG' then format('région « %s » introuvable dans le référentiel (code %s)', subject_name, coalesce(subject_region, 'absent'))
+                 else format('SIREN %s absent du référentiel, aucune ancienne commune ni commune de ce nom dans le département %s, %s',
+                             subject_siren, coalesce(subject_departement, '(non renseigné)'),
+                             case when location is null then 'pas de position' else 'position hors de toute collectivité de ce type' end) end
+         where method is null;
+
+        update observation o set collectivite_id = s.collectivite_id, associated_actor_id = s.actor_id,
+               match_method = s.method, match_evidence = s.evidence
+          from subj s
+         where s.subject_key = o.subject_key
+           and (o.collectivite_id, o.associated_actor_id, o.match_method, o.match_evidence)
+               is distinct from (s.collectivite_id, s.actor_id, s.method, s.evidence);
+
+        delete from associated_actor a where not exists (select 1 from subj s where s.actor_id = a.id);
+        drop table subj;
+        """;
+
+    const string DerivedSql = """
+        update collectivite c set is_open = d.is_open, first_seen_open = d.first_seen_open,
+               dataset_count = d.dataset_count, last_observed_on = d.last_observed_on
+          from (select s.collectivite_id, s.is_open, s.first_seen_open, s.dataset_count, l.last_observed_on
+                  from status_on('infinity'::date) s
+                  left join (select collectivite_id, max(observed_on) as last_observed_on from observation
+                              where collectivite_id is not null group by collectivite_id) l on l.collectivite_id = s.collectivite_id) d
+         where d.collectivite_id = c.id
+           and (c.is_open, c.first_seen_open, c.dataset_count, c.last_observed_on)
+               is distinct from (d.is_open, d.first_seen_open, d.dataset_count, d.last_observed_on);
+        """;
+
+    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 600 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

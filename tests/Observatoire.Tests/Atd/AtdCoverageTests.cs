@@ -1,0 +1,104 @@
+using System.Net;
+using System.Text.Json;
+using Observatoire.Tests.Infrastructure;
+using Observatoire.Tests.Status;
+
+namespace Observatoire.Tests.Atd;
+
+[Collection(LoadedCollection.Name)]
+public sealed class AtdCoverageTests(LoadedDatabase db)
+{
+    /// <summary>Communes of each ATD perimeter, from the raw registry and the raw COG only.</summary>
+    static Dictionary<string, HashSet<string>> ExpectedCommunes()
+    {
+        var communes = RawCog.CurrentCommunes.ToList();
+        var epciMembers = RawCog.Epci.ToDictionary(e => (string)e!["code"]!, e => e!["membres"]!.AsArray().Select(m => (string)m!["code"]!).ToHashSet());
+        var result = new Dictionary<string, HashSet<string>>();
+        foreach (var a in RawOdf.Atd)
+        {
+            var codes = a["perimeter_codes"].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var set = a["perimeter_type"] switch
+            {
+                "region" => communes.Where(c => codes.Contains((string?)c["region"])).Select(c => (string)c["code"]!),
+                "departements" => communes.Where(c => codes.Contains((string?)c["departement"])).Select(c => (string)c["code"]!),
+                "epci" => codes.SelectMany(c => epciMembers[c]),
+                "communes" => codes,
+                _ => [],
+            };
+            result[a["atd_id"]] = set.Concat(RawOdf.Accompanied.Where(x => x["atd_id"] == a["atd_id"]).Select(x => x["insee"])).ToHashSet();
+        }
+        return result;
+    }
+
+    [Fact]
+    public async Task Commune_coverage_follows_the_administrative_codes()
+    {
+        var expected = ExpectedCommunes();
+        var actual = (await db.RowsAsync("select ac.atd_id, c.code from atd_coverage ac join collectivite c on c.id = ac.collectivite_id where c.type = 'COM'"))
+            .GroupBy(r => (string)r[0]!).ToDictionary(g => g.Key, g => g.Select(r => (string)r[1]!).ToHashSet());
+        foreach (var (atd, communes) in expected)
+            Assert.True(communes.SetEquals(actual.GetValueOrDefault(atd) ?? []), $"couverture de {atd}");
+
+        // A commune of a département-level ATD's département is covered by it.
+        var finistere = RawOdf.Atd.Single(a => a["atd_id"] == "cd-finistere");
+        var quimper = RawCog.CurrentCommunes.First(c => (string?)c["departement"] == finistere["perimeter_codes"]);
+        Assert.Equal(1L, await db.ScalarAsync<long>("select count(*) from atd_coverage where atd_id = 'cd-finistere' and collectivite_id = $1", "COM-" + (string)quimper["code"]!));
+
+        // A commune outside every perimeter: covered by none, atd_count 0.
+        var covered = expected.Values.SelectMany(x => x).ToHashSet();
+        var outside = RawCog.CurrentCommunes.Select(c => (string)c["code"]!).First(c => !covered.Contains(c));
+        Assert.Equal(0, await db.ScalarAsync<int>("select atd_count from collectivite where id = $1", "COM-" + outside));
+        Assert.Equal(0L, await db.ScalarAsync<long>("select count(*) from atd_coverage where collectivite_id = $1", "COM-" + outside));
+        // atd_count = number of ATD covering, for every commune.
+        var counts = covered.ToDictionary(c => c, c => expected.Count(e => e.Value.Contains(c)));
+        var wrong = (await db.RowsAsync("select code, atd_count from collectivite where type = 'COM'"))
+            .Count(r => (int)r[1]! != counts.GetValueOrDefault((string)r[0]!));
+        Assert.Equal(0, wrong);
+        // Perimeters with codes have a geometry (except Pirae: no overseas boundaries in the bundled files).
+        Assert.Equal(0L, await db.ScalarAsync<long>("select count(*) from atd where cardinality(perimeter_codes) > 0 and perimeter is null and id <> 'pirae'"));
+    }
+
+    [Fact]
+    public async Task Each_atd_todo_list_is_its_obliged_communes_not_open_largest_first()
+    {
+        var expected = ExpectedCommunes();
+        var pop = Expected.CommunePopulation();
+        var open = Expected.OpenCommunes(RawOdf.October);
+        var client = db.App.CreateClient();
+        foreach (var (atd, communes) in expected)
+        {
+            var want = communes.Where(c => pop[c] >= 3500 && !open.Contains(c)).OrderByDescending(c => pop[c]).ThenBy(c => c).ToList();
+            var resp = await client.GetAsync($"/api/atd/{atd}/todo?limit=5000");
+            Assert.Equal(HttpStatusCode.OK, resp.StatusCode);
+            using var doc = JsonDocument.Parse(await resp.Content.ReadAsStringAsync());
+            var items = doc.RootElement.GetProperty("items").EnumerateArray().ToList();
+            var got = items.Where(i => i.GetProperty("type").GetString() == "COM").Select(i => i.GetProperty("code").GetString()!).ToList();
+            Assert.Equal(want.ToHashSet(), got.ToHashSet());
+            // Largest first, whatever the type.
+            var pops = items.Select(i => i.GetProperty("population").GetInt32()).ToList();
+            Assert.Equal(pops.OrderByDescending(p => p), pops);
+        }
+        var notFound = await client.GetAsync("/api/atd/inconnu/todo");
+        Assert.Equal(HttpStatusCode.NotFound, notFound.StatusCode);
+        Assert.Equal("application/problem+json", notFound.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Atd_figures_are_consistent_with_its_coverage()
+    {
+        var client = db.App.CreateClient();
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/api/atd?date=2022-10-19"));
+        var list = doc.RootElement.EnumerateArray().ToList();
+        Assert.Equal(RawOdf.Atd.Count, list.Count);
+        var expected = ExpectedCommunes();
+        var pop = Expected.CommunePopulation();
+        var open = Expected.OpenCommunes(RawOdf.October);
+        var rennes = list.Single(a => a.GetProperty("id").GetString() == "rennes-metropole");
+        var members = expected["rennes-metropole"];
+        // Communes + the métropole itself.
+        Assert.Equal(members.Count + 1, rennes.GetProperty("covered").GetInt64());
+        var rm = RawOdf.October.Any(r => r.Siren == "243500139") ? 1 : 0;
+        Assert.Equal(members.Count(open.Contains) + rm, rennes.GetProperty("open").GetInt64());
+        Assert.Equal(members.Count(c => pop[c] >= 3500) + 1, rennes.GetProperty("obliged").GetInt64());
+    }
+}
