@@ -1,6 +1,7 @@
 using Observatoire;
 using Observatoire.Data;
 using Observatoire.Health;
+using Observatoire.OData;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -9,12 +10,14 @@ if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
 
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddProblemDetails();
+builder.Services.AddObservatoireOData(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapHealth();
+app.MapObservatoireOData();
 
 app.Run();
 return 0;
