@@ -20,6 +20,10 @@ public static class ODataErrors
     {
         switch (e)
         {
+            case System.Reflection.TargetInvocationException { InnerException: { } inner }:
+                return FromException(inner);
+            case AggregateException { InnerExceptions.Count: 1 } a:
+                return FromException(a.InnerExceptions[0]);
             case ODataException or NotSupportedException or ArgumentException or FormatException or OverflowException:
                 return FromLibraryMessage(e.Message);
             case PostgresException { SqlState: var s } when s.StartsWith("22", StringComparison.Ordinal):
@@ -55,7 +59,7 @@ public static class ODataErrors
             : Has(m, "node count") || Has(m, "MaxNodeCount") ? ($"La requête est trop complexe (plus de {ODataSetup.MaxNodeCount} nœuds) : simplifiez $filter, ou utilisez 'in' plutôt qu'une longue suite de 'or'.", $"The query is too complex (more than {ODataSetup.MaxNodeCount} nodes): simplify $filter, or use 'in' instead of a long chain of 'or'.", "$filter")
             : Has(m, "any/all") || Has(m, "MaxAnyAllExpressionDepth") ? ("Trop d'any/all imbriqués dans $filter : au plus " + ODataSetup.MaxAnyAllDepth + ".", "Too many nested any/all in $filter: at most " + ODataSetup.MaxAnyAllDepth + ".", "$filter")
             : Has(m, "OrderBy") && Has(m, "limit") ? ("Trop de critères dans $orderby : au plus " + ODataSetup.MaxOrderByNodeCount + ".", "Too many $orderby clauses: at most " + ODataSetup.MaxOrderByNodeCount + ".", "$orderby")
-            : Has(m, "Could not find a property") || Has(m, "property named") ? ("Propriété inconnue : vérifiez le nom dans /odata/$metadata (les noms sont sensibles à la casse : Population, pas population).", "Unknown property: check the name in /odata/$metadata (names are case-sensitive: Population, not population).", "")
+            : Has(m, "Could not find a property") || Has(m, "property named") ? ("Propriété inconnue : vérifiez le nom dans /odata/$metadata (par exemple Population, DepartementCode, IsObliged).", "Unknown property: check the name in /odata/$metadata (e.g. Population, DepartementCode, IsObliged).", "")
             : Has(m, "Syntax error") || Has(m, "syntax") || Has(m, "Expected") || Has(m, "unterminated") || Has(m, "Unrecognized") ? ("Erreur de syntaxe dans la requête : voir la position indiquée dans le détail.", "Syntax error in the query: see the position given in the details.", "")
             : Has(m, "is not supported") || Has(m, "not allowed") || Has(m, "not supported") ? ("Option de requête non prise en charge ici : voir la liste des options dans docs/odata.md.", "Query option not supported here: see the supported options in docs/odata.md.", "")
             : Has(m, "type") || Has(m, "Type") ? ("Types incompatibles dans l'expression : comparez un nombre à un nombre, une chaîne entre apostrophes à une chaîne, une date au format AAAA-MM-JJ.", "Incompatible types in the expression: compare a number with a number, a quoted string with a string, a date as YYYY-MM-DD.", "")
