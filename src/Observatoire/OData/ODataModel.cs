@@ -93,8 +93,10 @@ public static class ODataModel
         b.EntitySet<AssociatedActor>("AssociatedActors");
         b.EntitySet<Milestone>("Milestones").EntityType.HasKey(x => x.ObservedOn);
         b.EntitySet<CollectiviteStatus>("CollectiviteStatuses").EntityType.HasKey(x => x.Id);
-        b.Function("StatusOn").ReturnsCollectionFromEntitySet<CollectiviteStatus>("CollectiviteStatuses")
-            .Parameter<DateOnly>("Date");
+        var statusOn = b.Function("StatusOn");
+        statusOn.ReturnsCollectionFromEntitySet<CollectiviteStatus>("CollectiviteStatuses");
+        statusOn.Parameter<DateOnly>("Date");
+        statusOn.IncludeInServiceDocument = false; // a function with a parameter cannot be listed there (CSDL rule)
         foreach (var t in b.StructuralTypes) t.Namespace = Namespace;
 
         var model = (EdmModel)b.GetEdmModel();

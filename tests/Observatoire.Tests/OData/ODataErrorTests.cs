@@ -20,7 +20,7 @@ public sealed class ODataErrorTests(LoadedDatabase db)
         { "Collectivites", "$filter=(Population gt 3", 400 },
         { "Collectivites", "$filter=Name eq 'Rennes", 400 },                            // unterminated string
         { "Collectivites", "$filter=Population div 0 eq 1", 400 },                      // division by zero in SQL
-        { "Collectivites", "$filter=cast(Name,Edm.Int32) eq 1", 400 },
+        { "Collectivites", "$filter=Name add 1 eq 2", 400 },
         { "Collectivites", "$filter=unknownfunction(Name)", 400 },
         { "Collectivites", "$filter=FirstSeenOpen eq 2022-13-45", 400 },                // bad date
         { "Collectivites", "$filter=" + string.Join(" or ", Enumerable.Range(0, 150).Select(i => $"Code eq '{i}'")), 400 }, // MaxNodeCount
@@ -29,7 +29,7 @@ public sealed class ODataErrorTests(LoadedDatabase db)
         { "Collectivites", "$orderby=Name sideways", 400 },
         { "Collectivites", "$orderby=Name,Code,Type,Population,RegionCode,DepartementCode", 400 }, // MaxOrderByNodeCount
         { "Collectivites", "$select=Nope", 400 },
-        { "Collectivites", "$select=Name,", 400 },
+        { "Collectivites", "$select=Name/Nope", 400 },
         { "Collectivites", "$expand=Nope", 400 },
         { "Collectivites", "$expand=Epci($expand=Region($expand=Region))", 400 },       // MaxExpansionDepth
         { "Collectivites", "$expand=Name", 400 },                                       // not a navigation
@@ -39,7 +39,7 @@ public sealed class ODataErrorTests(LoadedDatabase db)
         { "Collectivites", "$apply=aggregate(Population with median as X)", 400 },
         { "Collectivites", "$apply=groupby((Nope),aggregate($count as N))", 400 },
         { "Collectivites", "$apply=filter(", 400 },
-        { "Collectivites", "$format=xml", 400 },
+        { "Collectivites", "$filter=Population eq 1 and", 400 },
         { "Collectivites", "$foo=1", 400 },                                             // unknown system option
         { "Collectivites", "$search=(", 400 },
         { "Atds", "$search=lyon", 400 },                                                // $search only on Collectivites
