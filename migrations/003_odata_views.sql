@@ -89,3 +89,8 @@ language sql stable parallel safe as $$
       from odata_collectivite c
       join status_on(d) s on s.collectivite_id = c.id
 $$;
+
+-- Analysts page through a région's or a département's collectivités in key order (server paging
+-- sorts by Id last): these indexes give that order without sorting the whole set.
+create index collectivite_region_id_idx on collectivite (region_code, id);
+create index collectivite_departement_id_idx on collectivite (departement_code, id);

@@ -56,6 +56,7 @@ public static class ODataSetup
                 await ODataErrors.WriteAsync(ctx, ODataErrors.ForStatus(ctx.Response.StatusCode));
         }));
         app.MapControllers();
+        if (app.Configuration.GetValue("Benchmark:SqlFloor", false)) app.MapSqlFloor();
         return app;
     }
 }
