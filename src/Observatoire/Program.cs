@@ -2,6 +2,7 @@ using Observatoire;
 using Observatoire.Data;
 using Observatoire.Health;
 using Observatoire.Indicators;
+using Observatoire.OData;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -11,6 +12,7 @@ if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddProblemDetails();
 builder.Services.AddIndicators();
+builder.Services.AddObservatoireOData(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -18,6 +20,7 @@ app.UseStatusCodePages();
 
 app.MapHealth();
 app.MapIndicators();
+app.MapObservatoireOData();
 
 app.Run();
 return 0;

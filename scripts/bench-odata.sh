@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Benchmark of the OData API (issue #4): wrk, 10 connections on loopback, against the app in Release
+# on a loaded database, next to the hand-written SQL floor over the same connection pool.
+# Usage: scripts/bench-odata.sh [durée par scénario, défaut 20s]
+source "$(dirname "$0")/lib.sh"
+DURATION="${1:-20s}"
+PORT="${OBS_BENCH_PORT:-5397}"
+DB="${OBS_BENCH_DB:-obs_bench_odata}"
+CS="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$DB;Maximum Pool Size=20;Timeout=5"
+
+ensure_dotnet
+ensure_cluster
+command -v wrk >/dev/null || apt_install wrk
+
+if ! "$PG_BIN/psql" -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -Atc "select 1 from pg_database where datname = '$DB'" | grep -q 1; then
+  say "Base $DB : création et chargement des données livrées…"
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -qc "create database $DB"
+fi
+say "Build Release…"
+dotnet build "$REPO/src/Observatoire" -c Release -nologo -v q >/dev/null
+APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
+(cd "$REPO/src/Observatoire" && ConnectionStrings__Observatoire="$CS" dotnet "$APP" load-if-empty)
+
+say "Démarrage de l'application (port $PORT)…"
+ConnectionStrings__Observatoire="$CS" Benchmark__SqlFloor=true Logging__LogLevel__Default=Warning \
+  dotnet "$APP" --urls "http://127.0.0.1:$PORT" >/tmp/bench-odata-app.log 2>&1 &
+APP_PID=$!
+trap 'kill $APP_PID 2>/dev/null || true' EXIT
+for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.5; done
+
+LUA=$(mktemp --suffix .lua)
+cat >"$LUA" <<'LUAEOF'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT requests=%d errors=%d rps=%.0f p50=%.2fms p95=%.2fms p99=%.2fms\n",
+    summary.requests, summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.timeout,
+    summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+LUAEOF
+
+B="http://127.0.0.1:$PORT"
+PAGE="$B/odata/Collectivites?%24filter=Type%20eq%20%27COM%27%20and%20RegionCode%20eq%20%2753%27&%24top=100&%24count=true&%24select=Id,Siren,Code,Type,Name,Population,PopulationBand,DepartementCode,RegionCode,EpciSiren,IsObliged,IsOpen,FirstSeenOpen,DatasetCount,AtdCount"
+APPLY="$B/odata/Collectivites?%24apply=filter(Type%20eq%20%27COM%27)/groupby((RegionCode,PopulationBand),aggregate(%24count%20as%20N,ObligedFlag%20with%20sum%20as%20Obliged,ObligedOpenFlag%20with%20sum%20as%20ObligedOpen))"
+
+run() { # name url
+  curl -sf "$2" >/dev/null || die "$1 : la requête échoue ($2)"
+  wrk -t2 -c10 -d5s "$2" >/dev/null   # warm-up (JIT, pools, plans)
+  local r; r=$(wrk -t2 -c10 -d"$DURATION" -s "$LUA" "$2" | grep '^RESULT')
+  printf '%-16s %s\n' "$1" "${r#RESULT }"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), RAM $(free -h | awk '/Mem:/{print $2}')"
+echo "wrk -t2 -c10 -d$DURATION (after a 5 s warm-up), app in Release, pool of 20, same machine as PostgreSQL"
+run odata-page   "$PAGE"
+run floor-page   "$B/bench/floor/page"
+run odata-apply  "$APPLY"
+run floor-apply  "$B/bench/floor/groupby"
