@@ -98,11 +98,19 @@ public sealed class StatusOnDateTests : IAsyncLifetime
                 ("$filter", "Id in ('COM-35238','COM-35288','COM-29019','COM-14118')"), ("$count", "true")), "CollectiviteStatuses");
             Assert.Equal(4, page.Count);
             await using var cmd = data.CreateCommand("""
-                select distinct on (collectivite_id) collectivite_id, is_listed,
-                       case when is_listed then datasets_local end,
-                       (select min(observed_on) from observation f where f.collectivite_id = o.collectivite_id and f.is_listed and f.observed_on <= $1::date)
-                  from observation o where observed_on <= $1::date and collectivite_id = any($2)
-                 order by collectivite_id, observed_on desc, is_listed desc
+                -- The rule of docs/status.md, restated: the latest day with observations decides; several
+                -- observations of one day (an old and a new SIREN, or this test's rows beside the real
+                -- snapshot's) make it open if any is listed, and their known dataset counts add up.
+                with day as (
+                  select collectivite_id, observed_on, bool_or(is_listed) as listed,
+                         sum(coalesce(datasets_local, 0) + coalesce(datasets_datagouv, 0))
+                           filter (where is_listed and (datasets_local is not null or datasets_datagouv is not null)) as n
+                    from observation where observed_on <= $1::date and collectivite_id = any($2)
+                   group by 1, 2)
+                select distinct on (collectivite_id) collectivite_id, listed, case when listed then n end::int,
+                       (select min(observed_on) from day f where f.collectivite_id = day.collectivite_id and f.listed)
+                  from day
+                 order by collectivite_id, observed_on desc
                 """);
             cmd.Parameters.AddWithValue(date);
             cmd.Parameters.AddWithValue(new[] { "COM-35238", "COM-35288", "COM-29019", "COM-14118" });
