@@ -115,6 +115,19 @@ public static class StatusMatching
                  group by s2.subject_key having count(*) = 1) m
          where s.subject_key = m.subject_key;
 
+        -- An EPCI whose SIREN changed (merger, change of category) but kept its name: the name without
+        -- its category prefix ("CA", "CC du"…) in the reference list, when exactly one EPCI has it. Checked
+        -- before the point location, whose geocoding can fall outside the EPCI (CA Paris - Vallée de la Marne).
+        update subj s set method = 'name', collectivite_id = m.id,
+               evidence = format('SIREN %s absent du référentiel : EPCI %s « %s », même nom', s.subject_siren, m.siren, m.name)
+          from (select s2.subject_key, min(c.id) as id, min(c.siren) as siren, min(c.name) as name
+                  from subj s2
+                  join collectivite c on c.type in ('CC','CA','CU','MET')
+                   and epci_name_key(c.name) = epci_name_key(s2.subject_name)
+                 where s2.method is null and s2.subject_type in ('CC','CA','CU','MET')
+                 group by s2.subject_key having count(*) = 1) m
+         where s.subject_key = m.subject_key;
+
         update subj s set method = 'location', collectivite_id = m.id,
                evidence = format('SIREN %s absent du référentiel : position (%s, %s) dans %s « %s »%s', s.subject_siren,
                                  round(st_y(s.location)::numeric, 5), round(st_x(s.location)::numeric, 5),

@@ -25,13 +25,13 @@ public sealed class StatusImportTests(LoadedDatabase db)
         Assert.Equal(Expected.OpenDepartements(rows).Order(), (await OpenCodes("DEP", "2022-10-19")).Order());
         Assert.Equal(Expected.OpenRegions(rows).Order(), (await OpenCodes("REG", "2022-10-19")).Order());
 
-        // EPCI: every EPCI named by its SIREN is open; the others open are resolved by location, each with evidence.
+        // EPCI: every EPCI named by its SIREN is open; the others open are resolved by name or location, each with evidence.
         var direct = Expected.DirectEpci(rows);
         var open = await OpenCodes("EPCI", "2022-10-19");
         Assert.Subset(open, direct.Where(s => RawCog.Epci.Any(e => (string)e!["code"]! == s && (string)e!["type"]! != "EPT")).ToHashSet());
         var byLocation = (await db.RowsAsync("""
             select distinct c.code from observation o join collectivite c on c.id = o.collectivite_id
-             where o.source = 'odf-2022-10-19' and o.match_method = 'location' and c.type in ('CC','CA','CU','MET') and o.match_evidence like 'SIREN % absent%'
+             where o.source = 'odf-2022-10-19' and o.match_method in ('location','name') and c.type in ('CC','CA','CU','MET') and o.match_evidence like 'SIREN % absent%'
             """)).Select(r => (string)r[0]!).ToHashSet();
         Assert.Equal(direct.Intersect(open).Union(byLocation).Order(), open.Order());
         // Every row of the file ends matched (with evidence when not direct), an associated actor, or unmatched with a reason.
@@ -134,9 +134,21 @@ public sealed class StatusImportTests(LoadedDatabase db)
               join collectivite c on c.id = o.collectivite_id where o.subject_key = $1 and o.source = 'odf-2022-10-19'
             """, raw.Siren)).Single();
         Assert.Equal("EPCI-" + (string)mel["code"]!, row[0]);
-        Assert.Contains((string)row[1]!, new[] { "location", "merger" });
+        Assert.Contains((string)row[1]!, new[] { "name", "location", "merger" });
         Assert.Contains(raw.Siren, (string)row[2]!);
         Assert.True((bool)row[3]!);
+    }
+
+    [Fact]
+    public async Task An_epci_whose_siren_changed_but_kept_its_name_resolves_by_name_not_by_a_misplaced_point()
+    {
+        // The directory's point for CA Paris - Vallée de la Marne (77) falls inside the Métropole du Grand Paris.
+        static string Key(string name) => System.Text.RegularExpressions.Regex.Replace(RawOdf.Key(name), "^(ca|cc|cu|metropole)( (de la|du|de))? ", "");
+        var raw = RawOdf.October.Single(r => Key(r["nom"]) == "paris vallee de la marne");
+        var epci = RawCog.Epci.Single(e => Key((string)e!["nom"]!) == "paris vallee de la marne")!;
+        Assert.NotEqual((string)epci["code"]!, raw.Siren);
+        var row = (await db.RowsAsync("select collectivite_id, match_method from observation where subject_key = $1 and source = 'odf-2022-10-19'", raw.Siren)).Single();
+        Assert.Equal(("EPCI-" + (string)epci["code"]!, "name"), ((string)row[0]!, (string)row[1]!));
     }
 
     [Fact]
