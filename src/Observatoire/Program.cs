@@ -1,6 +1,10 @@
 using Observatoire;
 using Observatoire.Data;
+using Observatoire.Collectivites;
+using Observatoire.Geo;
 using Observatoire.Health;
+using Observatoire.Search;
+using Observatoire.Tiles;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -9,12 +13,18 @@ if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
 
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddProblemDetails();
+builder.Services.AddMap(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMap();
 
 app.MapHealth();
+app.MapGeo();
+app.MapTiles();
+app.MapSearch();
+app.MapCollectiviteCards();
 
 app.Run();
 return 0;

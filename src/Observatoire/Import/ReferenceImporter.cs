@@ -55,7 +55,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
         Step($"Écriture de {rows.Collectivites.Count:N0} collectivités et {rows.Former.Count:N0} anciennes communes (COPY binaire)");
         await Exec(conn, """
-            create temp table stage_collectivite (like collectivite) on commit drop;
+            create temp table stage_collectivite (like collectivite including defaults) on commit drop;
             create temp table stage_former (like former_commune) on commit drop;
             create temp table stage_geo (level text not null, code text not null, geom geometry not null) on commit drop;
             """, ct);
