@@ -25,7 +25,10 @@ namespace Observatoire.Geo;
 /// <c>obliged</c>, <c>obligedOpen</c> are the commune's own status (booleans), and a bbox is required.</item>
 /// </list>
 /// Geometry: the pre-simplified column of <see cref="ZoomBands"/> for <c>zoom</c>, exterior rings
-/// counter-clockwise (RFC 7946 §3.1.6), coordinates rounded to the band's precision.
+/// counter-clockwise (RFC 7946 §3.1.6), coordinates rounded to 4 decimals (~10 m) for geom_low and 5
+/// (~1 m) otherwise. Fewer decimals are not safe: at 3, rounding collapses small islands and makes
+/// seven départements self-intersect (invalid); snapping geom_low to a grid at import
+/// (ST_ReducePrecision, once per release) would allow 3 and save ~10 % of the bytes.
 /// </summary>
 public static class GeoEndpoints
 {
@@ -78,7 +81,7 @@ public static class GeoEndpoints
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
 
         await using var cmd = db.CreateCommand();
-        var digits = column switch { "geom" => 5, "geom_mid" => 4, _ => 3 };
+        var digits = column == "geom_low" ? 4 : 5;
         cmd.Parameters.Add(new NpgsqlParameter<int>("digits", digits));
         var cap = level == "communes" ? o.CommuneFeatureCap : 5000;
         cmd.Parameters.Add(new NpgsqlParameter<int>("cap", cap));
@@ -146,7 +149,7 @@ public static class GeoEndpoints
                        count(*) filter (where is_open and is_obliged) as obliged_open, sum(datasets) as datasets
                   from m group by k),
             sel as (
-                select f.id, f.code, f.name, f.type, f.population, f.population_band, f.atd_count, g.{column} as geom, g.label_point,
+                select f.id, f.code, f.name, f.type, f.population, f.population_band, f.atd_count, g.{column} as geom,
                        coalesce(a.n, 0) as n, coalesce(a.open, 0) as open, coalesce(a.obliged, 0) as obliged,
                        coalesce(a.obliged_open, 0) as obliged_open, a.datasets
                   from collectivite f
@@ -206,25 +209,28 @@ public static class GeoEndpoints
             """;
     }
 
-    /// <summary>Feature properties per kind of level (SQL select lists over the row <c>sel</c>).</summary>
+    /// <summary>
+    /// Feature properties per kind of level (SQL select lists over the row <c>sel</c>). The collectivité
+    /// id (COM-35238, DEP-35…) is the feature's <c>id</c>, not repeated here: the départements at
+    /// national zoom must stay under 250 KB.
+    /// </summary>
     static class Properties
     {
         public const string Area = """
-                sel.id, sel.code, sel.name, sel.type, sel.population, sel.population_band as band,
+                sel.code, sel.name, sel.type, sel.population, sel.population_band as band,
                 sel.n as count, sel.open, sel.obliged, sel.obliged_open as "obligedOpen",
                 case when sel.obliged > 0 then round(sel.obliged_open::numeric / sel.obliged, 4) end as rate,
-                sel.datasets, sel.atd_count as "atdCount",
-                json_build_array(round(ST_X(sel.label_point)::numeric, 5), round(ST_Y(sel.label_point)::numeric, 5)) as label
+                sel.datasets, sel.atd_count as "atdCount"
             """;
         public const string Commune = """
-                sel.id, sel.code, sel.name, sel.type, sel.population, sel.population_band as band,
+                sel.code, sel.name, sel.type, sel.population, sel.population_band as band,
                 sel.is_open as open, sel.is_obliged as obliged, sel.is_open and sel.is_obliged as "obligedOpen",
                 case when sel.is_obliged then case when sel.is_open then 1 else 0 end end as rate,
                 case when sel.is_open then 'open' when sel.is_obliged then 'obliged' else 'other' end as status,
                 sel.datasets, sel.atd_count as "atdCount", sel.epci_siren as epci, sel.departement_code as departement
             """;
         public const string Atd = """
-                sel.id, sel.id as code, sel.name, 'ATD' as type, sel.kind, sel.scale,
+                sel.id as code, sel.name, 'ATD' as type, sel.kind, sel.scale,
                 sel.n as count, sel.open, sel.obliged, sel.obliged_open as "obligedOpen",
                 case when sel.obliged > 0 then round(sel.obliged_open::numeric / sel.obliged, 4) end as rate
             """;
