@@ -124,12 +124,17 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
         await page.CheckAsync("#f-obliged");
         var url = page.Url;
         var state = await page.EvaluateAsync<string>("JSON.stringify(window.observatoire.state())");
-        var view = await page.EvaluateAsync<string>("(() => { const m = window.observatoire.map, c = m.getCenter(); return m.getZoom() + '/' + c.lat.toFixed(3) + '/' + c.lng.toFixed(3); })()");
+        const string View = "(() => { const m = window.observatoire.map, c = m.getCenter(); return [m.getZoom(), c.lat, c.lng]; })()";
+        var view = await page.EvaluateAsync<double[]>(View);
 
         var copy = await OpenAsync(new Uri(url).Fragment);
         await copy.WaitForSelectorAsync("#card-title:text-is('Rennes')");
         Assert.Equal(state, await copy.EvaluateAsync<string>("JSON.stringify(window.observatoire.state())"));
-        Assert.Equal(view, await copy.EvaluateAsync<string>("(() => { const m = window.observatoire.map, c = m.getCenter(); return m.getZoom() + '/' + c.lat.toFixed(3) + '/' + c.lng.toFixed(3); })()"));
+        // Same zoom, same centre to the URL's precision (4 decimals, ~10 m).
+        var restored = await copy.EvaluateAsync<double[]>(View);
+        Assert.Equal(view[0], restored[0]);
+        Assert.Equal(view[1], restored[1], 0.0002);
+        Assert.Equal(view[2], restored[2], 0.0002);
         Assert.Equal(">=100000", await copy.InputValueAsync("#f-band"));
         Assert.True(await copy.IsCheckedAsync("input[name=ind][value=count]"));
         Assert.True(await copy.IsCheckedAsync("#f-obliged"));
