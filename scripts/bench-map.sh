@@ -46,7 +46,7 @@ field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 pgbench_run() { # $1 clients, $2 script, then -D definitions; prints mean and p95 (ms) from the per-transaction log
   local c="$1" script="$2"; shift 2
   (cd "$TMP" && rm -f pgbench_log.* && pgbench -n -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -c "$c" -j "$(( c < 2 ? 1 : 2 ))" -T "$DURATION" -l "$@" -f "$script" "$DB" >/dev/null)
-  cat "$TMP"/pgbench_log.* | awk '{print $3/1000}' | sort -n | awk '{a[NR]=$1; s+=$1} END {printf "requests=%d mean_ms=%.2f p95_ms=%.2f\n", NR, s/NR, a[int(NR*0.95)>0?int(NR*0.95):1]}'
+  cat "$TMP"/pgbench_log.* | awk '{print $3/1000}' | sort -n | awk '{a[NR]=$1; s+=$1} END {i=int(NR*0.95); if (i<1) i=1; printf "requests=%d mean_ms=%.2f p95_ms=%.2f\n", NR, s/NR, a[i]}'
 }
 tiles_range() { # z → "z xmin xmax ymin ymax" covering metropolitan France (lon -5.2..9.6, lat 41.3..51.1)
   python3 - "$1" <<'PY'
@@ -85,10 +85,11 @@ for z in 10 8; do
   rx=$(python3 -c "import math;print(int((-1.68+180)/360*2**$z))"); ry=$(python3 -c "import math;print(int((1-math.asinh(math.tan(math.radians(48.11)))/math.pi)/2*2**$z))")
   curl -s -o "$TMP/t.pbf" "$BASE/tiles/communes/$z/$rx/$ry.pbf"
   { echo "select md5(t.tile) from ("; grep -v '^--' "$HERE/tile.sql"; echo ") t;"; } > "$TMP/tile-md5.sql"
-  [ "$("${PSQL[@]}" -At -v z="$z" -v x="$rx" -v y="$ry" -v col="$col" -f "$TMP/tile-md5.sql")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
+  names=$([ "$z" -ge 9 ] && echo ", name" || echo "")
+  [ "$("${PSQL[@]}" -At -v z="$z" -v x="$rx" -v y="$ry" -v col="$col" -v names="$names" -f "$TMP/tile-md5.sql")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
     || die "tile.sql ne produit plus les octets de l'endpoint (z$z) : mettez-le à jour depuis TileEndpoints.cs"
   T_HTTP[$z]=$(wrk_run 10 "$BASE/" MODE=unique TILES="$z $xmin $xmax $ymin $ymax")
-  { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)"; grep -v '^--' "$HERE/tile.sql" | sed "s/:col/$col/g"; echo ";"; } > "$TMP/tile-$z.sql"
+  { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)"; grep -v '^--' "$HERE/tile.sql" | sed "s/:col/$col/g; s/:names/$names/g"; echo ";"; } > "$TMP/tile-$z.sql"
   T_SQL[$z]=$(pgbench_run 10 "$TMP/tile-$z.sql" -D z="$z")
   # Sizes: every tile of the range at z8 (a few hundred); a 400-tile sample at z10.
   : > "$TMP/sizes"
@@ -100,7 +101,7 @@ for z in 10 8; do
   while read -r x y; do curl -s -o /dev/null -w '%{size_download}\n' "$BASE/tiles/communes/$z/$x/$y.pbf" >> "$TMP/sizes"; done < "$TMP/list"
   T_N[$z]=$(awk '$1>0' "$TMP/sizes" | wc -l)
   T_MAXB[$z]=$(sort -n "$TMP/sizes" | tail -1)
-  T_P95B[$z]=$(awk '$1>0' "$TMP/sizes" | sort -n | awk '{a[NR]=$1} END {print a[int(NR*0.95)>0?int(NR*0.95):1]}')
+  T_P95B[$z]=$(awk '$1>0' "$TMP/sizes" | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.95); if (i<1) i=1; print a[i]}')
 done
 
 say "3. Temps jusqu'à la première choroplèthe (Chromium)…"

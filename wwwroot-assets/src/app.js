@@ -217,9 +217,9 @@
         communeTiles = L.vectorGrid.protobuf(tileUrl('communes'), {
           rendererFactory: L.canvas.tile, interactive: true, minZoom: COMMUNES_FROM, maxNativeZoom: 14, pane: 'overlayPane',
           vectorTileLayerStyles: { communes: communeStyle },
-          getFeatureId: function (f) { return f.properties.id; }
+          getFeatureId: function (f) { return 'COM-' + f.properties.code; }
         });
-        communeTiles.on('click', function (e) { if (e.layer && e.layer.properties) select(e.layer.properties.id, false); });
+        communeTiles.on('click', function (e) { if (e.layer && e.layer.properties) select('COM-' + e.layer.properties.code, false); });
         communeTiles.on('mouseover', function (e) {
           var p = e.layer && e.layer.properties; if (!p) return;
           L.tooltip({ className: 'area-tip', sticky: true }).setLatLng(e.latlng)

@@ -10,8 +10,11 @@ namespace Observatoire.Tiles;
 /// <c>GET /tiles/{layer}/{z}/{x}/{y}.pbf</c>: Mapbox vector tiles built by PostGIS (<c>ST_AsMVT</c>,
 /// <c>ST_AsMVTGeom</c> in <c>ST_TileEnvelope</c>), passed through as bytes. Layers <c>communes</c>
 /// and <c>epci</c> (the tile's layer has the same name); properties limited to what the map draws:
-/// <c>id</c>, <c>code</c>, <c>name</c>, <c>type</c>, <c>population</c>, <c>status</c>
-/// (<c>open</c> | <c>obliged</c> = obliged and not open | <c>other</c>). The same filters as the GeoJSON
+/// <c>code</c> (INSEE code; SIREN for an EPCI), <c>population</c>, <c>status</c> (<c>open</c> |
+/// <c>obliged</c> = obliged and not open | <c>other</c>), <c>name</c> from zoom <see cref="NamesFromZoom"/>
+/// and, for EPCI, <c>type</c>. The collectivité id is <c>COM-{code}</c>, <c>EPCI-{code}</c> or
+/// <c>EPT-{code}</c>: not repeated in every feature. Properties are most of a tile's bytes (names and
+/// codes are unique per feature): without names at z ≤ 8 the densest z8 tile stays under 100 KB. The same filters as the GeoJSON
 /// (type, band, obliged, open, atd, region, departement, date) select the features. Limits: at most
 /// <see cref="MapOptions.TileFeatureCap"/> features per tile (largest populations first); nothing
 /// below a layer's minimum zoom (204, empty tile); geometry column by <see cref="ZoomBands"/>.
@@ -19,6 +22,7 @@ namespace Observatoire.Tiles;
 public static class TileEndpoints
 {
     public const string ContentType = "application/vnd.mapbox-vector-tile";
+    public const int NamesFromZoom = 9;
 
     public static IEndpointRouteBuilder MapTiles(this IEndpointRouteBuilder app)
     {
@@ -52,6 +56,7 @@ public static class TileEndpoints
         var (join, open, _) = filters.Status("c", cmd);
         var where = filters.MemberPredicate("c", open, cmd) + filters.AreaPredicate("c", cmd);
         var types = layer == "communes" ? "c.type = 'COM'" : "c.type in ('CC','CA','CU','MET','EPT')";
+        var extra = (z >= NamesFromZoom ? ", name" : "") + (layer == "epci" ? ", type" : "");
         // The selection box is the tile plus the 64/4096 buffer that ST_AsMVTGeom keeps, so strokes
         // at tile edges join up.
         cmd.CommandText = $"""
@@ -70,7 +75,7 @@ public static class TileEndpoints
                  order by c.population desc nulls last, c.id
                  limit @cap),
             mvt as (
-                select id, code, name, type, population, status,
+                select code{extra}, population, status,
                        ST_AsMVTGeom(ST_Transform(geom, 3857), b.env, 4096, 64, true) as geom
                   from sel cross join b)
             select ST_AsMVT(mvt, @layer, 4096, 'geom') from mvt where geom is not null
