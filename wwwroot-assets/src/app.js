@@ -446,17 +446,20 @@
     if (r.bbox) map.fitBounds([[r.bbox[1], r.bbox[0]], [r.bbox[3], r.bbox[2]]], { maxZoom: r.type === 'COM' ? 12 : 10 });
     select(r.id, false);
   }
+  var resultsFor = null;
+  function runSearch(q) {
+    var seq = ++searchSeq;
+    return getJson('/api/search?q=' + encodeURIComponent(q)).then(function (d) {
+      if (seq !== searchSeq) return false;
+      results = d.results || []; resultsFor = q; active = results.length ? 0 : -1; renderList();
+      return true;
+    }).catch(function () { results = []; resultsFor = q; renderList(); return true; });
+  }
   input.addEventListener('input', function () {
     clearTimeout(searchTimer);
     var q = input.value.trim();
     if (!q) { closeList(); return; }
-    searchTimer = setTimeout(function () {
-      var seq = ++searchSeq;
-      getJson('/api/search?q=' + encodeURIComponent(q)).then(function (d) {
-        if (seq !== searchSeq) return;
-        results = d.results || []; active = results.length ? 0 : -1; renderList();
-      }).catch(function () { results = []; renderList(); });
-    }, 180);
+    searchTimer = setTimeout(function () { runSearch(q); }, 180);
   });
   input.addEventListener('keydown', function (e) {
     if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
@@ -467,7 +470,12 @@
   });
   $('search').addEventListener('submit', function (e) {
     e.preventDefault();
-    if (results.length) choose(results[Math.max(active, 0)]);
+    // Enter before the list caught up with the typing: search what is typed now, take the best.
+    var q = input.value.trim();
+    if (q && q !== resultsFor) {
+      clearTimeout(searchTimer);
+      runSearch(q).then(function (current) { if (current && results.length) choose(results[0]); });
+    } else if (results.length) choose(results[Math.max(active, 0)]);
   });
   list.addEventListener('click', function (e) {
     var li = e.target.closest('li[data-i]'); if (li) choose(results[+li.dataset.i]);
