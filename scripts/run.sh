@@ -35,6 +35,7 @@ while [ $# -gt 0 ]; do
 done
 
 ensure_dotnet
+ensure_npm_packages
 if [ -z "$DATABASE" ]; then
   ensure_cluster
   psql_admin -tAc "select 1 from pg_database where datname = 'observatoire'" postgres | grep -q 1 \

@@ -1,8 +1,12 @@
 using Observatoire;
 using Observatoire.Data;
+using Observatoire.Collectivites;
+using Observatoire.Geo;
 using Observatoire.Health;
 using Observatoire.Indicators;
 using Observatoire.OData;
+using Observatoire.Search;
+using Observatoire.Tiles;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -13,14 +17,20 @@ builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddProblemDetails();
 builder.Services.AddIndicators();
 builder.Services.AddObservatoireOData(builder.Configuration);
+builder.Services.AddMap(builder.Configuration);
 
 var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMap();
 
 app.MapHealth();
 app.MapIndicators();
 app.MapObservatoireOData();
+app.MapGeo();
+app.MapTiles();
+app.MapSearch();
+app.MapCollectiviteCards();
 
 app.Run();
 return 0;

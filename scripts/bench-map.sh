@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Benchmark of the map endpoints (issue #5), on loopback against the Release build:
+#   1. départements GeoJSON at national zoom: size, uncached and cached latency;
+#   2. commune vector tiles at z10 and z8 under 10 concurrent clients (uncached): p95, tile sizes;
+#   3. each endpoint against the bare SQL producing the same bytes (the floor), checked byte for byte;
+#   4. the page's time to first choropleth in Chromium.
+# Prints a Markdown block for docs/benchmarks.md. Options: --database NAME (default obs_bench_map,
+# loaded when empty), --port N (default 5187), --duration S (wrk/pgbench seconds per run, default 10).
+source "$(dirname "$0")/lib.sh"
+
+DB=obs_bench_map; PORT=5187; DURATION=10
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --database) DB="$2"; shift 2 ;;
+    --port) PORT="$2"; shift 2 ;;
+    --duration) DURATION="$2"; shift 2 ;;
+    -h|--help) sed -n 2,9p "$0"; exit 0 ;;
+    *) die "option inconnue : $1" ;;
+  esac
+done
+
+ensure_dotnet; ensure_cluster; ensure_npm_packages
+apt_install wrk chromium postgresql-contrib
+command -v pgbench >/dev/null || PATH="$PG_BIN:$PATH"
+psql_admin -tAc "select 1 from pg_database where datname = '$DB'" postgres | grep -q 1 || psql_admin -c "create database $DB" postgres
+export ConnectionStrings__Observatoire="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$DB;Maximum Pool Size=20;Timeout=5"
+build_app
+APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
+dotnet "$APP" load-if-empty >/dev/null
+
+say "Démarrage de l'application (Release) sur le port $PORT…"
+(cd "$REPO/src/Observatoire" && exec dotnet "$APP" --urls "http://127.0.0.1:$PORT" >"$REPO/out/bench-map-server.log" 2>&1) &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 1 60); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.5; done
+curl -sf "$BASE/health" >/dev/null || die "l'application ne répond pas (voir out/bench-map-server.log)"
+
+HERE="$REPO/scripts/bench-map"; TMP="$(mktemp -d)"; mkdir -p "$REPO/out"
+PSQL=(psql -X -q -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -d "$DB")
+wrk_run() { # $1 connections, $2 url, then env for report.lua
+  local c="$1" url="$2"; shift 2
+  env "$@" wrk -t "$(( c < 2 ? 1 : 2 ))" -c "$c" -d "${DURATION}s" -s "$HERE/report.lua" "$url" | grep '^RESULT' | sed 's/^RESULT //'
+}
+field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
+pgbench_run() { # $1 clients, $2 script, then -D definitions; prints mean and p95 (ms) from the per-transaction log
+  local c="$1" script="$2"; shift 2
+  (cd "$TMP" && rm -f pgbench_log.* && pgbench -n -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -c "$c" -j "$(( c < 2 ? 1 : 2 ))" -T "$DURATION" -l "$@" -f "$script" "$DB" >/dev/null)
+  cat "$TMP"/pgbench_log.* | awk '{print $3/1000}' | sort -n | awk '{a[NR]=$1; s+=$1} END {i=int(NR*0.95); if (i<1) i=1; printf "requests=%d mean_ms=%.2f p95_ms=%.2f\n", NR, s/NR, a[i]}'
+}
+tiles_range() { # z → "z xmin xmax ymin ymax" covering metropolitan France (lon -5.2..9.6, lat 41.3..51.1)
+  python3 - "$1" <<'PY'
+import math, sys
+z = int(sys.argv[1]); n = 2 ** z
+tx = lambda lon: int((lon + 180) / 360 * n)
+ty = lambda lat: int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+print(z, tx(-5.2), tx(9.6), ty(51.1), ty(41.3))
+PY
+}
+
+# Warm-up (JIT, plans, PostgreSQL buffers).
+for _ in 1 2 3; do curl -s -o /dev/null "$BASE/api/geo/departements?zoom=5&_=warm$RANDOM"; curl -s -o /dev/null "$BASE/tiles/communes/10/505/355.pbf?_=warm$RANDOM"; done
+
+say "1. Départements, zoom national…"
+DEP_URL="$BASE/api/geo/departements?zoom=5"
+curl -s -o "$TMP/dep.json" "$DEP_URL"
+DEP_BYTES=$(stat -c %s "$TMP/dep.json")
+DEP_GZ=$(curl -s -H 'Accept-Encoding: gzip' "$DEP_URL" | wc -c)
+DEP_BR=$(curl -s -H 'Accept-Encoding: br' "$DEP_URL" | wc -c)
+{ echo "select md5(t.doc) from ("; grep -v '^--' "$HERE/departements.sql"; echo ") t;"; } > "$TMP/dep-md5.sql"
+[ "$("${PSQL[@]}" -At -f "$TMP/dep-md5.sql")" = "$(md5sum < "$TMP/dep.json" | cut -d' ' -f1)" ] \
+  || die "departements.sql ne produit plus les octets de l'endpoint : mettez-le à jour depuis GeoEndpoints.cs"
+DEP_UNCACHED=$(wrk_run 1 "$DEP_URL" MODE=unique)
+DEP_CACHED=$(wrk_run 1 "$DEP_URL" MODE=fixed)
+DEP_CACHED10=$(wrk_run 10 "$DEP_URL" MODE=fixed)
+{ grep -v '^--' "$HERE/departements.sql"; echo ";"; } > "$TMP/dep.sql"
+DEP_SQL=$(pgbench_run 1 "$TMP/dep.sql")
+
+say "2. Tuiles des communes sous 10 clients…"
+declare -A T_HTTP T_SQL T_MAXB T_P95B T_N
+for z in 10 8; do
+  read -r _ xmin xmax ymin ymax <<<"$(tiles_range $z)"
+  col=$([ "$z" -ge 10 ] && echo geom || echo geom_mid)
+  # Byte-for-byte check on the tile over Rennes.
+  rx=$(python3 -c "import math;print(int((-1.68+180)/360*2**$z))"); ry=$(python3 -c "import math;print(int((1-math.asinh(math.tan(math.radians(48.11)))/math.pi)/2*2**$z))")
+  curl -s -o "$TMP/t.pbf" "$BASE/tiles/communes/$z/$rx/$ry.pbf"
+  { echo "select md5(t.tile) from ("; grep -v '^--' "$HERE/tile.sql"; echo ") t;"; } > "$TMP/tile-md5.sql"
+  names=$([ "$z" -ge 9 ] && echo ", name" || echo "")
+  [ "$("${PSQL[@]}" -At -v z="$z" -v x="$rx" -v y="$ry" -v col="$col" -v names="$names" -f "$TMP/tile-md5.sql")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
+    || die "tile.sql ne produit plus les octets de l'endpoint (z$z) : mettez-le à jour depuis TileEndpoints.cs"
+  T_HTTP[$z]=$(wrk_run 10 "$BASE/" MODE=unique TILES="$z $xmin $xmax $ymin $ymax")
+  { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)"; grep -v '^--' "$HERE/tile.sql" | sed "s/:col/$col/g; s/:names/$names/g"; echo ";"; } > "$TMP/tile-$z.sql"
+  T_SQL[$z]=$(pgbench_run 10 "$TMP/tile-$z.sql" -D z="$z")
+  # Sizes: every tile of the range at z8 (a few hundred); a 400-tile sample at z10.
+  : > "$TMP/sizes"
+  if [ "$z" = 8 ]; then
+    for x in $(seq "$xmin" "$xmax"); do for y in $(seq "$ymin" "$ymax"); do echo "$x $y"; done; done > "$TMP/list"
+  else
+    python3 -c "import random; random.seed(5); [print(random.randint($xmin,$xmax), random.randint($ymin,$ymax)) for _ in range(400)]" > "$TMP/list"
+  fi
+  while read -r x y; do curl -s -o /dev/null -w '%{size_download}\n' "$BASE/tiles/communes/$z/$x/$y.pbf" >> "$TMP/sizes"; done < "$TMP/list"
+  T_N[$z]=$(awk '$1>0' "$TMP/sizes" | wc -l)
+  T_MAXB[$z]=$(sort -n "$TMP/sizes" | tail -1)
+  T_P95B[$z]=$(awk '$1>0' "$TMP/sizes" | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.95); if (i<1) i=1; print a[i]}')
+done
+
+say "3. Temps jusqu'à la première choroplèthe (Chromium)…"
+PW="$REPO/tests/Observatoire.Tests/bin/Debug/net10.0/.playwright"
+if [ ! -d "$PW/package" ]; then dotnet build "$REPO/tests/Observatoire.Tests" -nologo -v quiet -clp:ErrorsOnly >/dev/null; fi
+FIRST=$("$PW/node/linux-x64/node" "$HERE/first-choropleth.js" "$PW/package" "$BASE/" 5 | grep '^RESULT' | sed 's/^RESULT //')
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "—" }'; }
+kb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
+CPU=$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)
+MEM=$(free -h | awk '/^Mem:/ {print $2}')
+cat <<MD
+
+### Run of $(date -u +%Y-%m-%d) — \`scripts/bench-map.sh --duration $DURATION\`
+
+Machine: $(nproc) cores ($CPU), $MEM RAM; load average at start $(cut -d' ' -f1-3 /proc/loadavg). PostgreSQL $(psql_admin -tAc 'show server_version' postgres), Release build, loopback.
+
+| measure | result | goal |
+|---|---|---|
+| départements GeoJSON, zoom 5: size (identity / gzip / br) | $(kb "$DEP_BYTES") KiB / $(kb "$DEP_GZ") KiB / $(kb "$DEP_BR") KiB | ≤ 250 KB |
+| départements, uncached (1 client): mean / p95 | $(field mean_ms "$DEP_UNCACHED") ms / $(field p95_ms "$DEP_UNCACHED") ms | ≤ 20 ms |
+| départements, bare SQL (pgbench, same bytes): mean / p95 | $(field mean_ms "$DEP_SQL") ms / $(field p95_ms "$DEP_SQL") ms | floor |
+| départements, ratio endpoint / SQL (mean) | $(ratio "$(field mean_ms "$DEP_UNCACHED")" "$(field mean_ms "$DEP_SQL")") | |
+| départements, cached (1 client): mean / p95 | $(field mean_ms "$DEP_CACHED") ms / $(field p95_ms "$DEP_CACHED") ms | ≤ 1 ms |
+| départements, cached (10 clients): p95 / throughput | $(field p95_ms "$DEP_CACHED10") ms / $(field rps "$DEP_CACHED10") req/s | |
+| commune tiles z10, 10 clients, uncached: mean / p95 | $(field mean_ms "${T_HTTP[10]}") ms / $(field p95_ms "${T_HTTP[10]}") ms | p95 ≤ 5 ms |
+| commune tiles z10, bare SQL, 10 clients: mean / p95; ratio (mean) | $(field mean_ms "${T_SQL[10]}") ms / $(field p95_ms "${T_SQL[10]}") ms; $(ratio "$(field mean_ms "${T_HTTP[10]}")" "$(field mean_ms "${T_SQL[10]}")") | |
+| commune tiles z10: p95 / max size (of ${T_N[10]} non-empty tiles sampled) | $(kb "${T_P95B[10]}") KiB / $(kb "${T_MAXB[10]}") KiB | |
+| commune tiles z8, 10 clients, uncached: mean / p95 | $(field mean_ms "${T_HTTP[8]}") ms / $(field p95_ms "${T_HTTP[8]}") ms | p95 ≤ 40 ms |
+| commune tiles z8, bare SQL, 10 clients: mean / p95; ratio (mean) | $(field mean_ms "${T_SQL[8]}") ms / $(field p95_ms "${T_SQL[8]}") ms; $(ratio "$(field mean_ms "${T_HTTP[8]}")" "$(field mean_ms "${T_SQL[8]}")") | |
+| commune tiles z8: p95 / max size (all ${T_N[8]} non-empty tiles of France) | $(kb "${T_P95B[8]}") KiB / $(kb "${T_MAXB[8]}") KiB | ≤ 100 KB |
+| time to first choropleth (Chromium, cold cache, 1280×800), median of 5 (min–max) | $(field median_ms "$FIRST") ms ($(field min_ms "$FIRST")–$(field max_ms "$FIRST") ms) | < 1 s |
+
+Raw: départements uncached \`$DEP_UNCACHED\`; cached \`$DEP_CACHED\`; SQL \`$DEP_SQL\`; z10 \`${T_HTTP[10]}\` / SQL \`${T_SQL[10]}\`; z8 \`${T_HTTP[8]}\` / SQL \`${T_SQL[8]}\`; browser \`$FIRST\`.
+MD
+rm -rf "$TMP"

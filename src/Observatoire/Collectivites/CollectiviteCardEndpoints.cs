@@ -1,0 +1,85 @@
+using System.Data;
+using System.Text.RegularExpressions;
+using Npgsql;
+using Observatoire.Geo;
+
+namespace Observatoire.Collectivites;
+
+/// <summary>
+/// <c>GET /api/collectivites/{id}</c> (id as in the table: COM-35238, EPCI-243500139, DEP-35, REG-53…):
+/// what the map's card shows for a selection. Figures of the collectivité; its parents (département,
+/// région, EPCI, EPT); its status history (every observation, oldest first); the platforms hosting it
+/// with their links; the ATD covering it; for an area, the counts over the collectivités it holds
+/// (same rule as <c>/api/geo/{level}</c>); its label point and bbox. One SQL statement builds the JSON.
+/// </summary>
+public static partial class CollectiviteCardEndpoints
+{
+    [GeneratedRegex("^[A-Z]{3,5}-[0-9A-Za-z]{1,12}$")] private static partial Regex IdPattern();
+
+    public static IEndpointRouteBuilder MapCollectiviteCards(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/collectivites/{id}", Handle).CacheOutput(MapCache.Policy).WithName("CollectiviteCard");
+        return app;
+    }
+
+    static async Task<IResult> Handle(string id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
+    {
+        if (!IdPattern().IsMatch(id))
+            return GeoEndpoints.Problem(400, "Identifiant invalide",
+                "L'identifiant attend la forme TYPE-CODE : COM-35238 (commune), EPCI-243500139, EPT-200057867, DEP-35, REG-53.");
+        if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
+
+        await using var cmd = db.CreateCommand("""
+            select json_build_object(
+                'id', c.id, 'code', c.code, 'siren', c.siren, 'type', c.type, 'name', c.name, 'zone', c.zone,
+                'population', c.population, 'band', c.population_band, 'obliged', c.is_obliged, 'staff', c.staff,
+                'open', c.is_open, 'firstSeenOpen', c.first_seen_open, 'datasets', c.dataset_count,
+                'lastObservedOn', c.last_observed_on, 'atdCount', c.atd_count, 'memberCount', c.member_count,
+                'departement', (select json_build_object('id', d.id, 'code', d.code, 'name', d.name)
+                                  from collectivite d where d.type = 'DEP' and d.code = c.departement_code and c.type not in ('DEP', 'REG')),
+                'region', (select json_build_object('id', r.id, 'code', r.code, 'name', r.name)
+                             from collectivite r where r.type = 'REG' and r.code = c.region_code and c.type <> 'REG'),
+                'epci', (select json_build_object('id', e.id, 'siren', e.siren, 'type', e.type, 'name', e.name, 'open', e.is_open)
+                           from collectivite e where e.siren = c.epci_siren and e.type in ('CC','CA','CU','MET')),
+                'ept', (select json_build_object('id', e.id, 'siren', e.siren, 'type', e.type, 'name', e.name, 'open', e.is_open)
+                          from collectivite e where e.siren = c.ept_siren and e.type = 'EPT'),
+                'history', coalesce((select json_agg(json_build_object(
+                                  'date', o.observed_on, 'open', o.is_listed, 'source', o.source,
+                                  'datasetsLocal', o.datasets_local, 'datasetsDatagouv', o.datasets_datagouv,
+                                  'platforms', o.platforms, 'url', o.url) order by o.observed_on, o.source)
+                              from observation o where o.collectivite_id = c.id), '[]'::json),
+                'platforms', coalesce((select json_agg(json_build_object(
+                                  'id', p.id, 'name', p.name, 'url', p.url, 'type', p.type,
+                                  'mode', p.collaboration_mode, 'technology', p.technology) order by p.name)
+                              from platform p where c.siren is not null and c.siren::text = any(p.hosted_sirens)), '[]'::json),
+                'atd', coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'scale', t.scale) order by t.name)
+                              from atd_coverage ac join atd t on t.id = ac.atd_id where ac.collectivite_id = c.id), '[]'::json),
+                'members', case when c.type not in ('COM', 'COLOM') then (
+                              select json_build_object('count', count(*), 'open', count(*) filter (where m.is_open),
+                                     'obliged', count(*) filter (where m.is_obliged),
+                                     'obligedOpen', count(*) filter (where m.is_open and m.is_obliged))
+                                from collectivite m
+                               where case c.type when 'REG' then m.region_code = c.code and m.type <> 'COLOM'
+                                                 when 'DEP' then m.departement_code = c.code and m.type not in ('REG', 'COLOM')
+                                                 else m.epci_siren = c.siren or m.ept_siren = c.siren or m.id = c.id end) end,
+                'label', case when g.label_point is not null then json_build_array(round(ST_X(g.label_point)::numeric, 5), round(ST_Y(g.label_point)::numeric, 5)) end,
+                'bbox', case when g.geom is not null then json_build_array(round(ST_XMin(g.geom)::numeric, 5), round(ST_YMin(g.geom)::numeric, 5),
+                                                                            round(ST_XMax(g.geom)::numeric, 5), round(ST_YMax(g.geom)::numeric, 5)) end
+            )::text
+              from collectivite c
+              left join collectivite_geometry g on g.collectivite_id = c.id
+             where c.id = @id
+            """);
+        cmd.Parameters.Add(new NpgsqlParameter<string>("id", id));
+        await using var rd = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        if (!await rd.ReadAsync(ct))
+        {
+            http.Response.Headers.Remove("ETag");
+            return GeoEndpoints.Problem(404, "Collectivité inconnue", $"Aucune collectivité « {id} » dans le référentiel (COG 2026).");
+        }
+        http.Response.ContentType = "application/json; charset=utf-8";
+        await using var s = rd.GetStream(0);
+        await s.CopyToAsync(http.Response.Body, ct);
+        return Results.Empty;
+    }
+}

@@ -1,0 +1,94 @@
+using System.Data;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Observatoire.Geo;
+using Observatoire.Geometry;
+
+namespace Observatoire.Tiles;
+
+/// <summary>
+/// <c>GET /tiles/{layer}/{z}/{x}/{y}.pbf</c>: Mapbox vector tiles built by PostGIS (<c>ST_AsMVT</c>,
+/// <c>ST_AsMVTGeom</c> in <c>ST_TileEnvelope</c>), passed through as bytes. Layers <c>communes</c>
+/// and <c>epci</c> (the tile's layer has the same name); properties limited to what the map draws:
+/// <c>code</c> (INSEE code; SIREN for an EPCI), <c>population</c>, <c>status</c> (<c>open</c> |
+/// <c>obliged</c> = obliged and not open | <c>other</c>), <c>name</c> from zoom <see cref="NamesFromZoom"/>
+/// and, for EPCI, <c>type</c>. The collectivité id is <c>COM-{code}</c>, <c>EPCI-{code}</c> or
+/// <c>EPT-{code}</c>: not repeated in every feature. Properties are most of a tile's bytes (names and
+/// codes are unique per feature): without names at z ≤ 8 the densest z8 tile stays under 100 KB. The same filters as the GeoJSON
+/// (type, band, obliged, open, atd, region, departement, date) select the features. Limits: at most
+/// <see cref="MapOptions.TileFeatureCap"/> features per tile (largest populations first); nothing
+/// below a layer's minimum zoom (204, empty tile); geometry column by <see cref="ZoomBands"/>.
+/// </summary>
+public static class TileEndpoints
+{
+    public const string ContentType = "application/vnd.mapbox-vector-tile";
+    public const int NamesFromZoom = 9;
+
+    public static IEndpointRouteBuilder MapTiles(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/tiles/{layer}/{z:int}/{x:int}/{y:int}.pbf", Handle).CacheOutput(MapCache.Policy).WithName("VectorTile");
+        return app;
+    }
+
+    static async Task<IResult> Handle(string layer, int z, int x, int y, HttpContext http, NpgsqlDataSource db,
+        IOptions<MapOptions> options, CancellationToken ct)
+    {
+        var o = options.Value;
+        if (layer is not ("communes" or "epci"))
+            return GeoEndpoints.Problem(404, "Couche inconnue", $"« {layer} » n'est pas une couche de tuiles. Couches : communes, epci.");
+        if (z < 0 || z > o.MaxZoom || x < 0 || y < 0 || x >= 1 << z || y >= 1 << z)
+            return GeoEndpoints.Problem(400, "Tuile invalide",
+                $"La tuile {z}/{x}/{y} n'existe pas : le zoom va de 0 à {o.MaxZoom} et x, y de 0 à 2^zoom − 1.");
+        var filters = MapFilters.Parse(http.Request.Query, out var error);
+        if (error is not null) return GeoEndpoints.Problem(400, "Filtre invalide", error);
+
+        if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
+        var minZoom = layer == "communes" ? o.CommuneTileMinZoom : o.EpciTileMinZoom;
+        if (z < minZoom) return Results.NoContent();
+
+        await using var cmd = db.CreateCommand();
+        cmd.Parameters.Add(new NpgsqlParameter<int>("z", z));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("x", x));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("y", y));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("cap", o.TileFeatureCap));
+        cmd.Parameters.Add(new NpgsqlParameter<string>("layer", layer));
+        var column = ZoomBands.ColumnFor(z);
+        var (join, open, _) = filters.Status("c", cmd);
+        var where = filters.MemberPredicate("c", open, cmd) + filters.AreaPredicate("c", cmd);
+        var types = layer == "communes" ? "c.type = 'COM'" : "c.type in ('CC','CA','CU','MET','EPT')";
+        var extra = (z >= NamesFromZoom ? ", name" : "") + (layer == "epci" ? ", type" : "");
+        // The selection box is the tile plus the 64/4096 buffer that ST_AsMVTGeom keeps, so strokes
+        // at tile edges join up.
+        cmd.CommandText = $"""
+            with b as (
+                select ST_TileEnvelope(@z, @x, @y) as env,
+                       ST_Transform(ST_TileEnvelope(@z, @x, @y, margin => 64.0 / 4096), 4326) as sel),
+            sel as (
+                select c.id, c.code, c.name, c.type, c.population,
+                       case when {open} then 'open' when c.is_obliged then 'obliged' else 'other' end as status,
+                       g.{column} as geom
+                  from collectivite c
+                  join collectivite_geometry g on g.collectivite_id = c.id
+                  {join}
+                  cross join b
+                 where {types} and g.{column} && b.sel {where}
+                 order by c.population desc nulls last, c.id
+                 limit @cap),
+            mvt as (
+                select code{extra}, population, status,
+                       ST_AsMVTGeom(ST_Transform(geom, 3857), b.env, 4096, 64, true) as geom
+                  from sel cross join b)
+            select ST_AsMVT(mvt, @layer, 4096, 'geom') from mvt where geom is not null
+            """;
+
+        await using var rd = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        await rd.ReadAsync(ct);
+        if (rd.IsDBNull(0)) return Results.NoContent();
+        await using var tile = rd.GetStream(0);
+        if (tile.Length == 0) return Results.NoContent();
+        http.Response.ContentType = ContentType;
+        http.Response.ContentLength = tile.Length;
+        await tile.CopyToAsync(http.Response.Body, ct);
+        return Results.Empty;
+    }
+}

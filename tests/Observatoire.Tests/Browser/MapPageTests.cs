@@ -1,0 +1,185 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using Observatoire.Tests.Infrastructure;
+
+namespace Observatoire.Tests.Browser;
+
+/// <summary>
+/// The map page at / in Chromium: loads offline without console errors, draws the 18 régions, finds
+/// Rennes and shows its figures (checked against the raw COG file), reacts to a filter, restores a
+/// copied URL, and fits a phone screen without sideways scrolling.
+/// </summary>
+[Collection(LoadedCollection.Name)]
+public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
+{
+    MapSite site = null!;
+    readonly List<string> errors = [];
+    readonly List<string> offsite = [];
+
+    // Served by the status branch (issue #3): until it is merged here, a 404 on these is expected.
+    static readonly string[] PendingEndpoints = ["/api/progress", "/api/indicators", "/api/atd"];
+
+    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
+    public async Task DisposeAsync() => await site.DisposeAsync();
+
+    async Task<IPage> OpenAsync(string hash = "", BrowserNewContextOptions? options = null)
+    {
+        var context = await site.Browser.NewContextAsync(options ?? new BrowserNewContextOptions { ViewportSize = new() { Width = 1280, Height = 800 }, Locale = "fr-FR" });
+        var page = await context.NewPageAsync();
+        page.Console += (_, m) =>
+        {
+            if (m.Type != "error") return;
+            if (m.Text.Contains("404") && PendingEndpoints.Any(p => m.Location.Contains(p))) return;
+            errors.Add($"{m.Text} @ {m.Location}");
+        };
+        page.PageError += (_, e) => errors.Add("exception : " + e);
+        page.Request += (_, r) =>
+        {
+            if (!r.Url.StartsWith(site.BaseUrl, StringComparison.Ordinal) && !r.Url.StartsWith("data:", StringComparison.Ordinal)) offsite.Add(r.Url);
+        };
+        await page.GotoAsync(site.BaseUrl + "/" + hash);
+        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        return page;
+    }
+
+    static int ExpectedRegions => RawCog.Regions.Count(r => (string?)r!["zone"] != "com");
+
+    [Fact]
+    public async Task The_page_loads_offline_without_console_errors_and_draws_the_18_regions()
+    {
+        var page = await OpenAsync();
+        Assert.Equal("regions", await page.GetAttributeAsync("#map", "data-level"));
+        Assert.Equal(ExpectedRegions, await page.Locator("path.obs-regions").CountAsync());
+        Assert.Equal(ExpectedRegions.ToString(), await page.GetAttributeAsync("#map", "data-features"));
+        var attribution = await page.InnerTextAsync(".leaflet-control-attribution");
+        foreach (var source in new[] { "IGN", "INSEE", "OpenDataFrance", "ODbL" }) Assert.Contains(source, attribution);
+        Assert.Contains("Régions", await page.InnerTextAsync("#legend"));
+        await page.WaitForSelectorAsync("#gauge svg");
+        await page.WaitForTimeoutAsync(500);
+
+        // The browser's own measure of the time to first choropleth, for scripts/bench-map.sh.
+        var ms = await page.EvaluateAsync<double>("performance.getEntriesByName('first-choropleth')[0].startTime");
+        var bench = Path.Combine(TestEnvironment.RepoRoot, "out", "bench");
+        Directory.CreateDirectory(bench);
+        await File.WriteAllTextAsync(Path.Combine(bench, "first-choropleth-ms.txt"), ms.ToString("0", System.Globalization.CultureInfo.InvariantCulture));
+
+        await MapSite.ScreenshotAsync(page, "carte-bureau.png");
+        Assert.Empty(errors);
+        Assert.Empty(offsite);
+    }
+
+    [Fact]
+    public async Task Searching_Rennes_opens_its_card_with_the_right_figures()
+    {
+        var raw = RawCog.CurrentCommunes.Single(c => (string?)c["code"] == "35238");
+        var epci = RawCog.Epci.Single(e => e!["membres"]!.AsArray().Any(m => (string?)m!["code"] == "35238"))!;
+        var page = await OpenAsync();
+        await page.FillAsync("#search-input", "rennes");
+        await page.WaitForSelectorAsync("#search-results li[data-i='0']");
+        Assert.Contains("Rennes", await page.InnerTextAsync("#search-results li[data-i='0']"));
+        var tiles = page.WaitForResponseAsync(r => r.Url.Contains("/tiles/communes/") && r.Status == 200);
+        await page.PressAsync("#search-input", "Enter");
+        await page.WaitForSelectorAsync("#card-title:text-is('Rennes')");
+
+        Assert.Equal(Digits((int)raw["population"]!), Digits(await page.InnerTextAsync("[data-field=population]")));
+        Assert.Equal("100 000 hab. et plus", await page.InnerTextAsync("[data-field=band]"));
+        Assert.StartsWith("oui", await page.InnerTextAsync("[data-field=obliged]"));
+        Assert.Equal((string)epci["nom"]!, await page.InnerTextAsync("[data-field=epci]"));
+        Assert.Contains("SIREN", await page.InnerTextAsync("#card"));
+        Assert.Contains((string)raw["siren"]!, await page.InnerTextAsync("#card"));
+
+        // Rennes is drawn from the commune tiles at this zoom, and the URL names the selection.
+        await tiles;
+        await page.WaitForFunctionAsync("document.querySelector('#map').dataset.level === 'communes'");
+        Assert.Contains("sel=COM-35238", page.Url);
+        await MapSite.ScreenshotAsync(page, "carte-rennes.png");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_filter_changes_the_map()
+    {
+        var page = await OpenAsync();
+        var before = await FillsAsync(page);
+        await page.SelectOptionAsync("#f-band", "<500");
+        // Below 500 inhabitants no collectivité is obliged: every région turns to "aucune obligée".
+        await page.WaitForFunctionAsync("[...document.querySelectorAll('path.obs-regions')].every(p => p.getAttribute('fill') === '#bcc3ca')");
+        var after = await FillsAsync(page);
+        Assert.NotEqual(before, after);
+        Assert.Equal(ExpectedRegions, after.Length);
+        Assert.Contains("band=%3C500", page.Url);
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task A_copied_url_restores_the_same_view()
+    {
+        var page = await OpenAsync();
+        await page.FillAsync("#search-input", "35238");
+        await page.WaitForSelectorAsync("#search-results li[data-i='0']");
+        await page.PressAsync("#search-input", "Enter");
+        await page.WaitForSelectorAsync("#card-title:text-is('Rennes')");
+        await page.SelectOptionAsync("#f-band", ">=100000");
+        await page.CheckAsync("input[name=ind][value=count]");
+        await page.CheckAsync("#f-obliged");
+        var url = page.Url;
+        var state = await page.EvaluateAsync<string>("JSON.stringify(window.observatoire.state())");
+        const string View = "(() => { const m = window.observatoire.map, c = m.getCenter(); return [m.getZoom(), c.lat, c.lng]; })()";
+        var view = await page.EvaluateAsync<double[]>(View);
+
+        var copy = await OpenAsync(new Uri(url).Fragment);
+        await copy.WaitForSelectorAsync("#card-title:text-is('Rennes')");
+        Assert.Equal(state, await copy.EvaluateAsync<string>("JSON.stringify(window.observatoire.state())"));
+        // Same zoom, same centre to the URL's precision (4 decimals, ~10 m).
+        var restored = await copy.EvaluateAsync<double[]>(View);
+        Assert.Equal(view[0], restored[0]);
+        Assert.Equal(view[1], restored[1], 0.0002);
+        Assert.Equal(view[2], restored[2], 0.0002);
+        Assert.Equal(">=100000", await copy.InputValueAsync("#f-band"));
+        Assert.True(await copy.IsCheckedAsync("input[name=ind][value=count]"));
+        Assert.True(await copy.IsCheckedAsync("#f-obliged"));
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task The_phone_viewport_has_no_horizontal_scroll()
+    {
+        var page = await OpenAsync(options: new BrowserNewContextOptions
+        {
+            ViewportSize = new() { Width = 390, Height = 844 }, DeviceScaleFactor = 2, IsMobile = true, HasTouch = true, Locale = "fr-FR",
+        });
+        await page.WaitForSelectorAsync("#gauge svg");
+        var overflow = await page.EvaluateAsync<int>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+        Assert.True(overflow <= 0, $"défilement horizontal de {overflow} px");
+        var wide = await page.EvaluateAsync<string[]>(
+            "[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 && !e.closest('.leaflet-pane')).map(e => e.tagName + '#' + e.id + '.' + e.className).slice(0, 5)");
+        Assert.Empty(wide);
+        // Readable and reachable: the search field and the filters are within the screen width.
+        var box = await page.Locator("#search-input").BoundingBoxAsync();
+        Assert.NotNull(box);
+        Assert.True(box.X >= 0 && box.X + box.Width <= 390);
+        await MapSite.ScreenshotAsync(page, "carte-telephone.png");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task The_keyboard_reaches_the_search_and_picks_a_result()
+    {
+        var page = await OpenAsync();
+        await page.Keyboard.PressAsync("Tab");   // skip link
+        await page.Keyboard.PressAsync("Enter");
+        Assert.Equal("search-input", await page.EvaluateAsync<string>("document.activeElement.id"));
+        await page.Keyboard.TypeAsync("saint etienne");
+        await page.WaitForSelectorAsync("#search-results li[data-i='1']");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForSelectorAsync("#card-title:text-is('Saint-Étienne')");
+        Assert.Empty(errors);
+    }
+
+    static async Task<string[]> FillsAsync(IPage page) =>
+        await page.EvaluateAsync<string[]>("[...document.querySelectorAll('path.obs-regions')].map(p => p.getAttribute('fill'))");
+
+    static string Digits(object s) => NonDigits().Replace(s.ToString()!, "");
+
+    [GeneratedRegex("[^0-9]")] private static partial Regex NonDigits();
+}

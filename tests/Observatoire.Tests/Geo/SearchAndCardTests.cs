@@ -1,0 +1,80 @@
+using System.Net;
+using System.Text.Json;
+using Observatoire.Tests.Infrastructure;
+
+namespace Observatoire.Tests.Geo;
+
+/// <summary>/api/search and /api/collectivites/{id}, against the raw COG list.</summary>
+[Collection(LoadedCollection.Name)]
+public sealed class SearchAndCardTests(LoadedDatabase db)
+{
+    async Task<JsonElement> JsonAsync(string url)
+    {
+        var res = await db.App.CreateClient().GetAsync(url);
+        Assert.Equal(HttpStatusCode.OK, res.StatusCode);
+        return JsonDocument.Parse(await res.Content.ReadAsStringAsync()).RootElement;
+    }
+
+    [Theory]
+    [InlineData("saint etienne", "42218")]
+    [InlineData("SAINT-ÉTIENNE", "42218")]
+    [InlineData("35238", "35238")]
+    [InlineData("213502388", "35238")]
+    [InlineData("rennes", "35238")]
+    public async Task Search_finds_by_name_code_or_siren_without_accents_or_hyphens(string q, string code)
+    {
+        var results = (await JsonAsync("/api/search?q=" + Uri.EscapeDataString(q))).GetProperty("results").EnumerateArray().ToArray();
+        Assert.InRange(results.Length, 1, 10);
+        var first = results[0];
+        Assert.Equal(code, first.GetProperty("code").GetString());
+        var raw = RawCog.CurrentCommunes.Single(c => (string?)c["code"] == code);
+        Assert.Equal((string)raw["nom"]!, first.GetProperty("name").GetString());
+        var label = first.GetProperty("label").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var bbox = first.GetProperty("bbox").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        Assert.InRange(label[0], bbox[0], bbox[2]);
+        Assert.InRange(label[1], bbox[1], bbox[3]);
+    }
+
+    [Fact]
+    public async Task Search_returns_at_most_ten_results_and_refuses_an_empty_query()
+    {
+        var results = (await JsonAsync("/api/search?q=saint")).GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(10, results.Length);
+        var res = await db.App.CreateClient().GetAsync("/api/search?q=");
+        Assert.Equal(HttpStatusCode.BadRequest, res.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_card_of_Rennes_has_its_figures_parents_and_history()
+    {
+        var raw = RawCog.CurrentCommunes.Single(c => (string?)c["code"] == "35238");
+        var epci = RawCog.Epci.Single(e => e!["membres"]!.AsArray().Any(m => (string?)m!["code"] == "35238"))!;
+        var card = await JsonAsync("/api/collectivites/COM-35238");
+        Assert.Equal((string)raw["nom"]!, card.GetProperty("name").GetString());
+        Assert.Equal((string)raw["siren"]!, card.GetProperty("siren").GetString());
+        Assert.Equal((int)raw["population"]!, card.GetProperty("population").GetInt32());
+        Assert.True(card.GetProperty("obliged").GetBoolean());
+        Assert.Equal((string)epci["nom"]!, card.GetProperty("epci").GetProperty("name").GetString());
+        Assert.Equal("Ille-et-Vilaine", card.GetProperty("departement").GetProperty("name").GetString());
+        var observations = await db.ScalarAsync<long>("select count(*) from observation where collectivite_id = 'COM-35238'");
+        Assert.Equal(observations, card.GetProperty("history").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_card_of_an_area_counts_its_members()
+    {
+        var card = await JsonAsync("/api/collectivites/EPCI-243500139");
+        var epci = RawCog.Epci.Single(e => (string?)e!["code"] == "243500139")!;
+        Assert.Equal(epci["membres"]!.AsArray().Count + 1, card.GetProperty("members").GetProperty("count").GetInt32());
+    }
+
+    [Theory]
+    [InlineData("/api/collectivites/COM-00000", 404)]
+    [InlineData("/api/collectivites/n'importe%20quoi", 400)]
+    public async Task Unknown_or_malformed_ids_get_problem_details(string url, int status)
+    {
+        var res = await db.App.CreateClient().GetAsync(url);
+        Assert.Equal(status, (int)res.StatusCode);
+        Assert.Equal("application/problem+json", res.Content.Headers.ContentType?.MediaType);
+    }
+}
