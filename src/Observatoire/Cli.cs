@@ -1,6 +1,7 @@
 using Npgsql;
 using Observatoire.Data;
 using Observatoire.Import;
+using Observatoire.Reports;
 
 namespace Observatoire;
 
@@ -10,7 +11,7 @@ namespace Observatoire;
 /// </summary>
 public static class Cli
 {
-    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "help", "--help"];
+    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "report", "help", "--help"];
 
     public const string Usage = """
         Observatoire — commandes :
@@ -25,6 +26,12 @@ public static class Cli
               --vintage V           millésime affiché (défaut : « COG 2026 »)
               --force               recharge même si les fichiers n'ont pas changé
           load-if-empty [--data DIR] migre, puis charge les données livrées si la base est vide
+          report [options]          écrit le rapport dans un dossier daté DIR/AAAA-MM-JJ/ (pour une tâche planifiée) :
+                                    national.pdf, national.xlsx, un CSV par table, graphiques PNG et SVG
+              --date AAAA-MM-JJ     date du rapport (défaut : dernière observation)
+              --out DIR             dossier de sortie (défaut : reports/)
+              --region CODE         limite le rapport à une région (code INSEE)
+              --atd ID              rapport d'ATD : limite au périmètre de cet ATD
         La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
         d'environnement ConnectionStrings__Observatoire).
         """;
@@ -58,6 +65,8 @@ public static class Cli
                     var i = Array.IndexOf(args, "--data");
                     await BundledData.LoadAsync(db, DataDir(i > 0 && i + 1 < args.Length ? args[i + 1] : null), Console.Out);
                     return 0;
+                case "report":
+                    return await ReportFolder.RunAsync(db, args[1..], Console.Out, Console.Error);
             }
         }
         catch (ImportException e)

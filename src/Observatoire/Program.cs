@@ -1,6 +1,7 @@
 using Observatoire;
 using Observatoire.Data;
 using Observatoire.Health;
+using Observatoire.Reports;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -15,6 +16,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 
 app.MapHealth();
+app.MapReports();
 
 app.Run();
 return 0;
