@@ -89,11 +89,17 @@ public static class Charts
             var line = plot.Add.HorizontalLine(ReportModel.Goal, 1.5f, Grey, LinePattern.Dotted);
             line.LegendText = "Objectif : 2 000 collectivités ouvertes";
         }
-        if (pts.Count == 0)
-            plot.Add.Annotation("Aucun point à cette date");
         plot.Axes.DateTimeTicksBottom();
         plot.YLabel("Collectivités ouvertes");
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = v => v.ToString("#,0", Fr.Culture) };
         plot.Axes.SetLimitsY(0, Math.Max(ReportModel.Goal * (m.Scope.IsNational ? 1.1 : 0), pts.Count > 0 ? pts.Max(p => p.Open) * 1.15 : 10));
+        if (pts.Count == 0)
+        {
+            var an = plot.Add.Annotation("Aucun point à cette date");
+            an.Alignment = Alignment.MiddleCenter;
+            var d = m.AsOf.ToDateTime(TimeOnly.MinValue);
+            plot.Axes.SetLimitsX(d.AddYears(-2).ToOADate(), d.AddYears(2).ToOADate());
+        }
         plot.ShowLegend(Alignment.UpperLeft);
         return plot;
     }

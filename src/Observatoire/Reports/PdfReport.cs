@@ -43,10 +43,13 @@ public static class PdfReport
         w.Heading("Chiffres clés");
         var h = m.Headline;
         w.Tiles([
-            (Fr.Int(h.Open), m.Scope.IsNational ? $"collectivités ouvertes (objectif {Fr.Int(h.Goal)} : {Fr.Percent(h.GoalShare)})" : "collectivités ouvertes dans le périmètre"),
-            (Fr.Percent(h.Rate), $"des collectivités obligées sont ouvertes ({Fr.Int(h.ObligedOpen)} sur {Fr.Int(h.Obliged)})"),
+            (Fr.Int(h.Open), !m.Scope.IsNational ? "collectivités ouvertes dans le périmètre"
+                : h.GoalShare is { } share ? $"collectivités ouvertes (objectif {Fr.Int(h.Goal)} : {Fr.Percent(share)})"
+                : $"collectivités ouvertes (objectif {Fr.Int(h.Goal)}) : pas d'observation"),
+            (Fr.Percent(h.Rate), h.ObligedOpen is { } oo ? $"des collectivités obligées sont ouvertes ({Fr.Int(oo)} sur {Fr.Int(h.Obliged)})"
+                : $"taux d'ouverture des {Fr.Int(h.Obliged)} collectivités obligées : inconnu à cette date"),
             (Fr.Int(h.PopulationOpenCommunes), $"habitants dans les communes ouvertes (sur {Fr.Int(h.PopulationTotal)})"),
-            (Fr.Int(h.PopulationCovered), "habitants couverts par une collectivité ouverte (commune, EPCI, département ou région)"),
+            (Fr.Int(h.PopulationCovered), "habitants dont la commune, l'EPCI, le département ou la région est ouvert"),
         ]);
         w.Heading("Progression");
         w.Chart(Charts.Create("progress", m), 250);
@@ -78,15 +81,21 @@ public static class PdfReport
         w.NewPage();
         w.Heading("Réseau des ATD (animateurs territoriaux des données)");
         var a = m.Atd;
-        w.Paragraph(a.AtdCount == 0
-            ? "Aucun ATD ne couvre ce périmètre (ou le registre des ATD n'est pas chargé)."
-            : $"{Fr.Int(a.AtdCount)} ATD couvrent tout ou partie de ce périmètre. Taux d'ouverture des collectivités obligées dans leurs périmètres et en dehors :");
-        w.Table(
-            [("", 190, false), ("Collectivités", 80, true), ("Obligées", 70, true), ("Obligées ouvertes", 95, true), ("Taux", 80, true)],
-            [
-                ["Dans un périmètre d'ATD", Fr.Int(a.Inside.Collectivites), Fr.Int(a.Inside.Obliged), Fr.Int(a.Inside.ObligedOpen), Fr.Percent(a.Inside.Rate)],
-                ["Hors périmètre d'ATD", Fr.Int(a.Outside.Collectivites), Fr.Int(a.Outside.Obliged), Fr.Int(a.Outside.ObligedOpen), Fr.Percent(a.Outside.Rate)],
-            ]);
+        if (m.Scope.AtdId is not null)
+            w.Paragraph($"Dans le périmètre de l'ATD {m.Scope.AtdName} : {Fr.Int(a.Inside.ObligedOpen)} collectivités obligées ouvertes sur {Fr.Int(a.Inside.Obliged)}, "
+                + $"soit un taux d'ouverture de {Fr.Percent(a.Inside.Rate)}. Le rapport national compare ce taux entre périmètres d'ATD et hors périmètre.");
+        else
+        {
+            w.Paragraph(a.AtdCount == 0
+                ? "Aucun ATD ne couvre ce périmètre (ou le registre des ATD n'est pas chargé)."
+                : $"{Fr.Int(a.AtdCount)} ATD {(a.AtdCount > 1 ? "couvrent" : "couvre")} tout ou partie de ce périmètre. Taux d'ouverture des collectivités obligées dans leurs périmètres et en dehors :");
+            w.Table(
+                [("", 180, false), ("Collectivités", 80, true), ("Obligées", 70, true), ("Obligées ouvertes", 105, true), ("Taux", 80, true)],
+                [
+                    ["Dans un périmètre d'ATD", Fr.Int(a.Inside.Collectivites), Fr.Int(a.Inside.Obliged), Fr.Int(a.Inside.ObligedOpen), Fr.Percent(a.Inside.Rate)],
+                    ["Hors périmètre d'ATD", Fr.Int(a.Outside.Collectivites), Fr.Int(a.Outside.Obliged), Fr.Int(a.Outside.ObligedOpen), Fr.Percent(a.Outside.Rate)],
+                ]);
+        }
         if (m.Scope.AtdId is null)
         {
             w.Heading("Les plus longues listes « à faire »");
@@ -136,7 +145,7 @@ public static class PdfReport
 
     static void BreakdownTable(PageWriter w, IReadOnlyList<BreakdownRow> rows, string keyHeader, bool small = false) =>
         w.Table(
-            [(keyHeader, 185, false), ("Collectivités", 70, true), ("Obligées", 60, true), ("Ouvertes", 60, true), ("Obligées ouvertes", 85, true), ("Taux", 55, true)],
+            [(keyHeader, 165, false), ("Collectivités", 68, true), ("Obligées", 56, true), ("Ouvertes", 56, true), ("Obligées ouvertes", 102, true), ("Taux", 50, true)],
             rows.Select(r => new[] { r.Label, Fr.Int(r.Collectivites), Fr.Int(r.Obliged), Fr.Int(r.Open), Fr.Int(r.ObligedOpen), Fr.Percent(r.Rate) }).ToList(),
             small: small);
 
@@ -184,11 +193,7 @@ public static class PdfReport
             if (canvas is null || y + height > Bottom) NewPage();
         }
 
-        public void Title(string text)
-        {
-            Ensure(40);
-            Text(text, 19, Accent, bold: true);
-        }
+        public void Title(string text) => Paragraph(text, 18, Accent, bold: true);
 
         public void Heading(string text)
         {
@@ -256,7 +261,7 @@ public static class PdfReport
         /// <summary>Big figures side by side, each with a wrapped caption.</summary>
         public void Tiles(IReadOnlyList<(string Value, string Caption)> tiles)
         {
-            const float gap = 10, height = 82;
+            const float gap = 10, height = 92;
             Ensure(height + 10);
             var width = (PageW - 2 * Margin - gap * (tiles.Count - 1)) / tiles.Count;
             using var big = new SKFont(Bold, 19);
@@ -268,9 +273,13 @@ public static class PdfReport
             {
                 var x = Margin + i * (width + gap);
                 Canvas.DrawRect(new SKRect(x, y, x + width, y + height), bg);
+                // Shrink a long figure to the tile's width rather than let it spill over the next tile.
+                big.Size = 19;
+                var tw = big.MeasureText(tiles[i].Value);
+                if (tw > width - 16) big.Size = 19 * (width - 16) / tw;
                 Canvas.DrawText(tiles[i].Value, x + 8, y + 26, SKTextAlign.Left, big, accent);
                 var ly = y + 42;
-                foreach (var line in Wrap(tiles[i].Caption, small, width - 16).Take(4))
+                foreach (var line in Wrap(tiles[i].Caption, small, width - 16).Take(5))
                 {
                     Canvas.DrawText(line, x + 8, ly, SKTextAlign.Left, small, ink);
                     ly += 10.5f;

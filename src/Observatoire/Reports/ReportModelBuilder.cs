@@ -460,6 +460,6 @@ public static class Fr
 
     public static string Int(long? v) => v is { } x ? x.ToString("#,0", Culture) : "—";
     public static string Percent(double? v) => v is { } x ? (x * 100).ToString("0.0", Culture) + "\u00a0%" : "—";
-    public static string Date(DateOnly d) => d.ToString("d MMMM yyyy", Culture);
+    public static string Date(DateOnly d) => d.Day == 1 ? d.ToString("'1er' MMMM yyyy", Culture) : d.ToString("d MMMM yyyy", Culture);
     public static string MonthYear(DateOnly d) => d.ToString("MMMM yyyy", Culture);
 }

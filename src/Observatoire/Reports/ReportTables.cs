@@ -39,8 +39,10 @@ public static class ReportTables
             ],
             m.Todo.Items.Select(i => new object?[] { i.Id, i.Siren, i.Code, i.Type, i.Name, i.Population, i.DepartementCode, i.AtdIds }).ToList()),
         "progress" => new(name, "Progression",
-            [new("Date", ColumnKind.Date), new("Collectivités ouvertes", ColumnKind.Integer), new("Nature", ColumnKind.Text), new("Note", ColumnKind.Text)],
-            m.Progress.Points.Select(p => new object?[] { p.Date, p.Open, p.Kind, p.Note }).ToList()),
+            // Nature: milestone = published count, observation = computed from the database. (The
+            // milestones' notes are English working notes of data/milestones.csv: not shown.)
+            [new("Date", ColumnKind.Date), new("Collectivités ouvertes", ColumnKind.Integer), new("Nature", ColumnKind.Text)],
+            m.Progress.Points.Select(p => new object?[] { p.Date, p.Open, p.Kind }).ToList()),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "table inconnue"),
     };
 
