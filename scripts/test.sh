@@ -10,6 +10,8 @@ esac
 
 ensure_dotnet
 ensure_cluster
+# Reports: the PDF font (DejaVu Sans) and poppler (pdftoppm/pdftotext) for the report tests.
+apt_install fonts-dejavu-core poppler-utils
 export OBS_TEST_ADMIN_CONNECTION="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=postgres"
 export OBS_REPO="$REPO"
 

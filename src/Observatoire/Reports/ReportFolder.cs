@@ -19,7 +19,7 @@ public static class ReportFolder
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
         foreach (var a in args.Where(a => a.StartsWith("--")))
-            if (a is not ("--date" or "--out" or "--region" or "--atd"))
+            if (a is not ("--date" or "--out" or "--region" or "--atd" or "--bench"))
             {
                 err.WriteLine($"Option inconnue : {a} (voir « help »).");
                 return 64;
@@ -44,9 +44,42 @@ public static class ReportFolder
             err.WriteLine($"{e.Title} : {e.Message}");
             return 64;
         }
+        if (Opt("--bench") is { } b)
+            return await BenchAsync(db, new ReportRequest(date, Opt("--region"), Opt("--atd")), int.TryParse(b, out var n) ? Math.Clamp(n, 1, 100) : 5, log, ct);
         var dir = await WriteAsync(model, Opt("--out") ?? "reports", ct);
         log.WriteLine($"Rapport au {Fr.Date(model.AsOf)} ({model.Scope.Label}) écrit dans {dir}");
         if (model.Notice is { } n) log.WriteLine("Avertissement : " + n);
+        return 0;
+    }
+
+    /// <summary>
+    /// scripts/bench-reports.sh: median times of the model (the SQL, the floor), then of the PDF and
+    /// XLSX (model + rendering), in one process after a warm-up; one "key=value" line each.
+    /// </summary>
+    static async Task<int> BenchAsync(NpgsqlDataSource db, ReportRequest req, int runs, TextWriter log, CancellationToken ct)
+    {
+        var builder = new ReportModelBuilder(db);
+        async Task<(double Ms, long Bytes)> Median(Func<Task<long>> work)
+        {
+            await work();   // warm-up: JIT, fonts, connection pool
+            var times = new List<double>();
+            long bytes = 0;
+            for (var i = 0; i < runs; i++)
+            {
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                bytes = await work();
+                times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            times.Sort();
+            return (times[times.Count / 2], bytes);
+        }
+        var floor = await Median(async () => { await builder.BuildAsync(req, ct); return 0; });
+        var pdf = await Median(async () => PdfReport.Render(await builder.BuildAsync(req, ct)).LongLength);
+        var xlsx = await Median(async () => XlsxReport.Render(await builder.BuildAsync(req, ct)).LongLength);
+        log.WriteLine(FormattableString.Invariant($"runs={runs}"));
+        log.WriteLine(FormattableString.Invariant($"model_sql_ms={floor.Ms:0}"));
+        log.WriteLine(FormattableString.Invariant($"pdf_ms={pdf.Ms:0} pdf_bytes={pdf.Bytes} pdf_ratio={pdf.Ms / floor.Ms:0.0}"));
+        log.WriteLine(FormattableString.Invariant($"xlsx_ms={xlsx.Ms:0} xlsx_bytes={xlsx.Bytes} xlsx_ratio={xlsx.Ms / floor.Ms:0.0}"));
         return 0;
     }
 
