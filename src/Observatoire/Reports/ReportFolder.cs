@@ -37,6 +37,9 @@ public static class ReportFolder
         ReportModel model;
         try
         {
+            if (Opt("--bench") is { } bench)
+                return await BenchAsync(db, new ReportRequest(date, Opt("--region"), Opt("--atd")),
+                    int.TryParse(bench, out var runs) ? Math.Clamp(runs, 1, 100) : 5, log, ct);
             model = await new ReportModelBuilder(db).BuildAsync(new ReportRequest(date, Opt("--region"), Opt("--atd")), ct);
         }
         catch (ReportInputException e)
@@ -44,8 +47,6 @@ public static class ReportFolder
             err.WriteLine($"{e.Title} : {e.Message}");
             return 64;
         }
-        if (Opt("--bench") is { } b)
-            return await BenchAsync(db, new ReportRequest(date, Opt("--region"), Opt("--atd")), int.TryParse(b, out var n) ? Math.Clamp(n, 1, 100) : 5, log, ct);
         var dir = await WriteAsync(model, Opt("--out") ?? "reports", ct);
         log.WriteLine($"Rapport au {Fr.Date(model.AsOf)} ({model.Scope.Label}) écrit dans {dir}");
         if (model.Notice is { } n) log.WriteLine("Avertissement : " + n);

@@ -39,7 +39,7 @@ public sealed class ReportTests(ReportsDatabase db)
         Assert.Equal(pop, m.Headline.PopulationOpenCommunes);
         Assert.True(open > 500, "the October snapshot names several hundred collectivités of the list");
         // Obliged communes by the raw populations.
-        var obligedCommunes = db.Raw.Values.Count(r => r.Kind == "COM" && r.Population >= Threshold);
+        var obligedCommunes = Infrastructure.RawCog.CurrentCommunes.Count(c => (long?)c["population"] >= Threshold);
         Assert.Equal(obligedCommunes, m.Types.Single(t => t.Key == "COM").Obliged);
         Assert.Equal((double)m.Headline.ObligedOpen! / m.Headline.Obliged, m.Headline.Rate!.Value, 10);
         // Band 20000-49999 of communes, from the raw file.
@@ -111,17 +111,20 @@ public sealed class ReportTests(ReportsDatabase db)
         var pdf = await Get("/api/reports/national.pdf?date=2022-10-19");
         Assert.StartsWith("%PDF", Encoding.ASCII.GetString(pdf, 0, 4));
         var m = await Build(ReportsDatabase.October);
-        var text = await PdfText(pdf);
+        var text = Normalize(await PdfText(pdf));
         foreach (var heading in new[] { "Chiffres clés", "Progression", "Par strate de population", "Par type de collectivité",
                      "Par région", "Réseau des ATD", "Les plus longues listes", "Sources et licences", "Notes de méthode", "ODbL 1.0" })
             Assert.Contains(heading, text);
         Assert.Contains("19 octobre 2022", text);
-        Assert.Contains(Fr.Int(Expected(db.OctoberSirens).Open), text);
-        Assert.Contains(Fr.Percent(m.Headline.Rate), text);
-        Assert.Contains(Fr.Int(m.Headline.PopulationOpenCommunes), text);
+        // Tiles sit side by side: pdftotext may interleave their lines, so check the figures, not sentences.
+        var open = Expected(db.OctoberSirens).Open;
+        Assert.Contains(Normalize(Fr.Int(open)), text);
+        Assert.Contains(Normalize($"2 000 : {Fr.Percent(open / 2000.0)}"), text);
+        Assert.Contains(Normalize(Fr.Percent(m.Headline.Rate)), text);
+        Assert.Contains(Normalize(Fr.Int(m.Headline.PopulationOpenCommunes)), text);
         var bretagne = m.Regions.Single(r => r.Key == "53");
-        Assert.Contains($"Bretagne {Fr.Int(bretagne.Collectivites)} {Fr.Int(bretagne.Obliged)} {Fr.Int(bretagne.Open)} {Fr.Int(bretagne.ObligedOpen)} {Fr.Percent(bretagne.Rate)}",
-            Normalize(text));
+        Assert.Contains(Normalize($"Bretagne {Fr.Int(bretagne.Collectivites)} {Fr.Int(bretagne.Obliged)} {Fr.Int(bretagne.Open)} {Fr.Int(bretagne.ObligedOpen)} {Fr.Percent(bretagne.Rate)}"),
+            text);
 
         // Page 1 rasterises (poppler) into a real image.
         var dir = Directory.CreateTempSubdirectory("obs-pdf-");
@@ -145,8 +148,7 @@ public sealed class ReportTests(ReportsDatabase db)
         Assert.Equal(3, m.Progress.Points.Count(p => p.Kind == ProgressKind.Milestone));   // 2017-01-01, 2018-01-15, 2018-10-08
         var text = Normalize(await PdfText(await Get("/api/reports/national.pdf?date=2019-06-01")));
         Assert.Contains("précède la première observation (25 avril 2022)", text);
-        Assert.Contains("inconnu à cette date", text);
-        Assert.DoesNotContain("0 collectivités ouvertes", text);
+        Assert.DoesNotMatch(@"(?<!\d)(?<!\d )0 collectivités ouvertes", text);   // "2 000 collectivités ouvertes" (the goal) is fine
         var csv = Encoding.UTF8.GetString(await Get("/api/reports/regions.csv?date=2019-06-01"));
         Assert.Contains("Bretagne;", csv);
         Assert.DoesNotContain(";0;0;", csv.Split('\n').First(l => l.Contains("Bretagne")));
@@ -262,6 +264,8 @@ public sealed class ReportTests(ReportsDatabase db)
     /// <summary>Every sheet as rows keyed by the header row, cells as ExcelDataReader types them.</summary>
     static Dictionary<string, List<Dictionary<string, object?>>> ReadWorkbook(byte[] bytes)
     {
+        // ExcelDataReader asks for code page 1252 even for XLSX; .NET ships it as a provider to register.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
         using var reader = ExcelReaderFactory.CreateOpenXmlReader(new MemoryStream(bytes));
         var result = new Dictionary<string, List<Dictionary<string, object?>>>();
         do
@@ -297,9 +301,9 @@ public sealed class ReportTests(ReportsDatabase db)
         finally { File.Delete(file); }
     }
 
-    /// <summary>pdftotext's layout spacing and no-break spaces folded to single spaces.</summary>
+    /// <summary>pdftotext's layout spacing, line breaks and no-break spaces folded to single spaces.</summary>
     static string Normalize(string s) =>
-        System.Text.RegularExpressions.Regex.Replace(s.Replace('\u00a0', ' ').Replace('\u202f', ' '), "[ \t]+", " ");
+        System.Text.RegularExpressions.Regex.Replace(s.Replace('\u00a0', ' ').Replace('\u202f', ' '), "\\s+", " ");
 
     static async Task<string> Run(string exe, string args)
     {
