@@ -32,6 +32,7 @@ public static class Cli
               --out DIR             dossier de sortie (défaut : reports/)
               --region CODE         limite le rapport à une région (code INSEE)
               --atd ID              rapport d'ATD : limite au périmètre de cet ATD
+              --bench N             mesure au lieu d'écrire : médianes du modèle (SQL), du PDF et du XLSX (scripts/bench-reports.sh)
         La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
         d'environnement ConnectionStrings__Observatoire).
         """;
