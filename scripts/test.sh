@@ -13,6 +13,8 @@ ensure_cluster
 ensure_npm_packages
 # Browser tests of the map (Playwright drives Debian's Chromium; it cannot download its own browsers here).
 apt_install chromium
+# Reports: the PDF font (DejaVu Sans) and poppler (pdftoppm/pdftotext) for the report tests.
+apt_install fonts-dejavu-core poppler-utils
 export OBS_TEST_ADMIN_CONNECTION="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=postgres"
 export OBS_REPO="$REPO"
 

@@ -1,6 +1,7 @@
 using Npgsql;
 using Observatoire.Data;
 using Observatoire.Import;
+using Observatoire.Reports;
 
 namespace Observatoire;
 
@@ -11,7 +12,7 @@ namespace Observatoire;
 /// </summary>
 public static class Cli
 {
-    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "help", "--help"];
+    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report", "help", "--help"];
 
     public const string Usage = """
         Observatoire — commandes :
@@ -36,6 +37,13 @@ public static class Cli
           import-atd [--data DIR]   recharge le registre des ATD (data/atd/) et recalcule la couverture
           bench-indicators [--date AAAA-MM-JJ] [--runs N]
                                     mesure les indicateurs nationaux (sans cache) et la requête SQL plancher
+          report [options]          écrit le rapport dans un dossier daté DIR/AAAA-MM-JJ/ (pour une tâche planifiée) :
+                                    national.pdf, national.xlsx, un CSV par table, graphiques PNG et SVG
+              --date AAAA-MM-JJ     date du rapport (défaut : dernière observation)
+              --out DIR             dossier de sortie (défaut : reports/)
+              --region CODE         limite le rapport à une région (code INSEE)
+              --atd ID              rapport d'ATD : limite au périmètre de cet ATD
+              --bench N             mesure au lieu d'écrire : médianes du modèle (SQL), du PDF et du XLSX (scripts/bench-reports.sh)
         La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
         d'environnement ConnectionStrings__Observatoire).
         """;
@@ -103,6 +111,8 @@ public static class Cli
                     var i = Array.IndexOf(args, "--data");
                     await BundledData.LoadAsync(db, DataDir(i > 0 && i + 1 < args.Length ? args[i + 1] : null), Console.Out);
                     return 0;
+                case "report":
+                    return await ReportFolder.RunAsync(db, args[1..], Console.Out, Console.Error);
             }
         }
         catch (ImportException e)

@@ -7,6 +7,7 @@ using Observatoire.Indicators;
 using Observatoire.OData;
 using Observatoire.Search;
 using Observatoire.Tiles;
+using Observatoire.Reports;
 
 var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
 
@@ -31,6 +32,7 @@ app.MapGeo();
 app.MapTiles();
 app.MapSearch();
 app.MapCollectiviteCards();
+app.MapReports();
 
 app.Run();
 return 0;

@@ -1,0 +1,316 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Text;
+using CsvHelper;
+using CsvHelper.Configuration;
+using ExcelDataReader;
+using Observatoire.Reports;
+
+namespace Observatoire.Tests.Reports;
+
+/// <summary>
+/// Reports against real data: expected figures are computed here from the raw source files (COG
+/// JSON, OpenDataFrance CSV), and reconciled with status_on(date) and direct SQL on the same database.
+/// </summary>
+[Collection(ReportsCollection.Name)]
+public sealed class ReportTests(ReportsDatabase db)
+{
+    const int Threshold = 3500;   // legal obligation threshold, restated here on purpose (independent of the app)
+
+    Task<ReportModel> Build(DateOnly? date, string? region = null, string? atd = null) =>
+        new ReportModelBuilder(db.DataSource).BuildAsync(new ReportRequest(date, region, atd));
+
+    (long Open, long ObligedOpen, long PopOpenCommunes) Expected(HashSet<string> sirens)
+    {
+        var rows = sirens.Select(s => db.Raw[s]).ToList();
+        return (rows.Count, rows.Count(r => r.Population >= Threshold), rows.Where(r => r.Kind == "COM").Sum(r => r.Population));
+    }
+
+    [Fact]
+    public async Task Headline_matches_the_raw_snapshot()
+    {
+        var m = await Build(ReportsDatabase.October);
+        var (open, obligedOpen, pop) = Expected(db.OctoberSirens);
+        Assert.False(m.BeforeFirstObservation);
+        Assert.Equal(open, m.Headline.Open);
+        Assert.Equal(obligedOpen, m.Headline.ObligedOpen);
+        Assert.Equal(pop, m.Headline.PopulationOpenCommunes);
+        Assert.True(open > 500, "the October snapshot names several hundred collectivités of the list");
+        // Obliged communes by the raw populations.
+        var obligedCommunes = Infrastructure.RawCog.CurrentCommunes.Count(c => (long?)c["population"] >= Threshold);
+        Assert.Equal(obligedCommunes, m.Types.Single(t => t.Key == "COM").Obliged);
+        Assert.Equal((double)m.Headline.ObligedOpen! / m.Headline.Obliged, m.Headline.Rate!.Value, 10);
+        // Band 20000-49999 of communes, from the raw file.
+        var band = db.OctoberSirens.Select(s => db.Raw[s]).Count(r => r.Kind == "COM" && r.Population is >= 20_000 and < 50_000);
+        Assert.Equal(band, m.Bands.Single(b => b.Key == "20000-49999").Open);
+        // Default date = latest observation.
+        Assert.Equal(ReportsDatabase.October, (await Build(null)).AsOf);
+    }
+
+    [Theory]
+    [InlineData("2022-04-25")]
+    [InlineData("2022-06-01")]
+    [InlineData("2022-10-19")]
+    [InlineData("2024-01-01")]
+    public async Task Figures_equal_status_on_and_direct_sql(string day)
+    {
+        var date = DateOnly.Parse(day, CultureInfo.InvariantCulture);
+        var m = await Build(date);
+        var totals = (await db.RowsAsync("""
+            select count(*) filter (where s.is_open), count(*) filter (where s.is_open and c.is_obliged), count(*) filter (where c.is_obliged)
+              from status_on($1) s join collectivite c on c.id = s.collectivite_id
+            """, date)).Single();
+        Assert.Equal((long)totals[0]!, m.Headline.Open);
+        Assert.Equal((long)totals[1]!, m.Headline.ObligedOpen);
+        Assert.Equal((long)totals[2]!, m.Headline.Obliged);
+        var expected = date < ReportsDatabase.October ? db.AprilSirens.Count : db.OctoberSirens.Count;
+        Assert.Equal(expected, m.Headline.Open);
+
+        var regions = (await db.RowsAsync("""
+            select c.region_code, count(*) filter (where c.is_obliged), count(*) filter (where c.is_obliged and s.is_open)
+              from status_on($1) s join collectivite c on c.id = s.collectivite_id group by 1
+            """, date)).ToDictionary(r => (string)r[0]!, r => ((long)r[1]!, (long)r[2]!));
+        foreach (var r in m.Regions)
+            Assert.Equal(regions[r.Key], (r.Obliged, r.ObligedOpen!.Value));
+        Assert.Equal(m.Headline.Open, m.Progress.Points.Last(p => p.Kind == ProgressKind.Observation).Open);
+
+        var inside = (await db.RowsAsync("""
+            select count(*) filter (where c.is_obliged), count(*) filter (where c.is_obliged and s.is_open)
+              from status_on($1) s join collectivite c on c.id = s.collectivite_id
+             where exists (select 1 from atd_coverage a where a.collectivite_id = c.id)
+            """, date)).Single();
+        Assert.Equal((long)inside[0]!, m.Atd.Inside.Obliged);
+        Assert.Equal((long)inside[1]!, m.Atd.Inside.ObligedOpen);
+        Assert.Equal(m.Headline.Obliged, m.Atd.Inside.Obliged + m.Atd.Outside.Obliged);
+    }
+
+    [Fact]
+    public async Task Atd_scope_and_todo_list_match_the_raw_perimeter()
+    {
+        var m = await Build(ReportsDatabase.October, atd: "rennes-metropole");
+        var members = db.Raw.Where(kv => kv.Value.Kind == "COM" && kv.Value.Epci == "243500139").ToList();
+        var obliged = members.Where(kv => kv.Value.Population >= Threshold).ToList();
+        var todo = obliged.Where(kv => !db.OctoberSirens.Contains(kv.Key)).OrderByDescending(kv => kv.Value.Population).ToList();
+        var row = Assert.Single(m.Atd.Atds);
+        Assert.Equal(obliged.Count + 1, row.Obliged);   // + the EPCI itself
+        Assert.Equal(todo.Count + (db.OctoberSirens.Contains("243500139") ? 0 : 1), m.Todo.Total);
+        Assert.Contains(m.Todo.Items, i => i.Name == todo[0].Value.Name);
+        Assert.Equal("Périmètre de l'ATD Rennes Métropole", m.Scope.Label);
+
+        var text = await PdfText(await Get("/api/reports/atd/rennes-metropole.pdf?date=2022-10-19"));
+        Assert.Contains("Liste « à faire »", text);
+        Assert.Contains(todo[0].Value.Name, text);
+        Assert.Contains("Rennes Métropole", text);
+    }
+
+    [Fact]
+    public async Task National_pdf_renders_with_headings_and_figures()
+    {
+        var pdf = await Get("/api/reports/national.pdf?date=2022-10-19");
+        Assert.StartsWith("%PDF", Encoding.ASCII.GetString(pdf, 0, 4));
+        var m = await Build(ReportsDatabase.October);
+        var text = Normalize(await PdfText(pdf));
+        foreach (var heading in new[] { "Chiffres clés", "Progression", "Par strate de population", "Par type de collectivité",
+                     "Par région", "Réseau des ATD", "Les plus longues listes", "Sources et licences", "Notes de méthode", "ODbL 1.0" })
+            Assert.Contains(heading, text);
+        Assert.Contains("19 octobre 2022", text);
+        // Tiles sit side by side: pdftotext may interleave their lines, so check the figures, not sentences.
+        var open = Expected(db.OctoberSirens).Open;
+        Assert.Contains(Normalize(Fr.Int(open)), text);
+        Assert.Contains(Normalize($"2 000 : {Fr.Percent(open / 2000.0)}"), text);
+        Assert.Contains(Normalize(Fr.Percent(m.Headline.Rate)), text);
+        Assert.Contains(Normalize(Fr.Int(m.Headline.PopulationOpenCommunes)), text);
+        var bretagne = m.Regions.Single(r => r.Key == "53");
+        Assert.Contains(Normalize($"Bretagne {Fr.Int(bretagne.Collectivites)} {Fr.Int(bretagne.Obliged)} {Fr.Int(bretagne.Open)} {Fr.Int(bretagne.ObligedOpen)} {Fr.Percent(bretagne.Rate)}"),
+            text);
+
+        // Page 1 rasterises (poppler) into a real image.
+        var dir = Directory.CreateTempSubdirectory("obs-pdf-");
+        var file = Path.Combine(dir.FullName, "r.pdf");
+        await File.WriteAllBytesAsync(file, pdf);
+        await Run("pdftoppm", $"-r 50 -png -f 1 -l 1 {file} {Path.Combine(dir.FullName, "p")}");
+        var png = Directory.GetFiles(dir.FullName, "p*.png").Single();
+        Assert.True(new FileInfo(png).Length > 10_000);
+        dir.Delete(true);
+    }
+
+    [Fact]
+    public async Task Before_the_first_observation_the_report_says_so()
+    {
+        var m = await Build(new DateOnly(2019, 6, 1));
+        Assert.True(m.BeforeFirstObservation);
+        Assert.Null(m.Headline.Open);
+        Assert.Null(m.Headline.Rate);
+        Assert.All(m.Regions, r => Assert.Null(r.ObligedOpen));
+        Assert.Contains("précède la première observation", m.Notice);
+        Assert.Equal(3, m.Progress.Points.Count(p => p.Kind == ProgressKind.Milestone));   // 2017-01-01, 2018-01-15, 2018-10-08
+        var text = Normalize(await PdfText(await Get("/api/reports/national.pdf?date=2019-06-01")));
+        Assert.Contains("précède la première observation (25 avril 2022)", text);
+        Assert.DoesNotMatch(@"(?<!\d)(?<!\d )0 collectivités ouvertes", text);   // "2 000 collectivités ouvertes" (the goal) is fine
+        var csv = Encoding.UTF8.GetString(await Get("/api/reports/regions.csv?date=2019-06-01"));
+        Assert.Contains("Bretagne;", csv);
+        Assert.DoesNotContain(";0;0;", csv.Split('\n').First(l => l.Contains("Bretagne")));
+    }
+
+    [Fact]
+    public async Task Xlsx_has_one_typed_sheet_per_table_and_frozen_headers()
+    {
+        var bytes = await Get("/api/reports/national.xlsx?date=2022-10-19");
+        var m = await Build(ReportsDatabase.October);
+        var sheetsRead = ReadWorkbook(bytes);
+        var names = sheetsRead.Keys.ToList();
+        Assert.Equal(["Synthèse", "Strates", "Types", "Régions", "Départements", "ATD", "À ouvrir", "Progression", "Sources"], names);
+        var bretagne = sheetsRead["Régions"].Single(r => (string?)r["Code région"] == "53");
+        Assert.Equal("Bretagne", bretagne["Région"]);
+        Assert.IsType<double>(bretagne["Obligées"]);
+        Assert.Equal(m.Regions.Single(r => r.Key == "53").Obliged, (long)(double)bretagne["Obligées"]!);
+        Assert.Equal(m.Regions.Single(r => r.Key == "53").Rate!.Value, (double)bretagne["Taux d'ouverture des obligées"]!, 10);
+        var progress = sheetsRead["Progression"];
+        Assert.IsType<DateTime>(progress[0]["Date"]);
+        Assert.Equal(new DateTime(2017, 1, 1), progress[0]["Date"]);
+        Assert.Equal(142.0, progress[0]["Collectivités ouvertes"]);
+
+        // Frozen first row on every sheet (MiniExcel FreezeRowCount): a pane split at row 1.
+        using var zip = new ZipArchive(new MemoryStream(bytes));
+        var sheets = zip.Entries.Where(e => e.FullName.StartsWith("xl/worksheets/sheet")).ToList();
+        Assert.Equal(names.Count, sheets.Count);
+        foreach (var s in sheets)
+        {
+            using var r = new StreamReader(s.Open());
+            var xml = await r.ReadToEndAsync();
+            Assert.Contains("ySplit=\"1\"", xml);
+            Assert.Contains("state=\"frozen\"", xml);
+        }
+    }
+
+    [Theory]
+    [InlineData("", ';', "fr-FR")]
+    [InlineData("&format=rfc4180", ',', "")]
+    public async Task Csv_round_trips_with_accents(string format, char delimiter, string culture)
+    {
+        var bytes = await Get($"/api/reports/regions.csv?date=2022-10-19{format}");
+        Assert.Equal(new byte[] { 0xEF, 0xBB, 0xBF }, bytes[..3]);
+        var m = await Build(ReportsDatabase.October);
+        var ci = CultureInfo.GetCultureInfo(culture);
+        using var csv = new CsvReader(new StreamReader(new MemoryStream(bytes), Encoding.UTF8),
+            new CsvConfiguration(ci) { Delimiter = delimiter.ToString() });
+        var rows = csv.GetRecords<dynamic>().Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(m.Regions.Count, rows.Count);
+        foreach (var (row, r) in rows.Zip(m.Regions))
+        {
+            Assert.Equal(r.Label, row["Région"]);
+            Assert.Equal(r.Obliged, long.Parse((string)row["Obligées"], ci));
+            if (r.Rate is { } rate) Assert.Equal(rate, double.Parse((string)row["Taux d'ouverture des obligées"], NumberStyles.Float, ci), 4);
+        }
+        Assert.Contains(rows, r => (string)r["Région"] == "Provence-Alpes-Côte d'Azur");
+        Assert.Contains(rows, r => (string)r["Région"] == "Île-de-France");
+
+        foreach (var t in ReportTables.Names)
+            Assert.Equal(HttpStatusCode.OK, (await db.App.CreateClient().GetAsync($"/api/reports/{t}.csv?date=2022-10-19{format}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Charts_are_served_as_png_and_svg()
+    {
+        var client = db.App.CreateClient();
+        foreach (var c in Charts.Names)
+        {
+            var png = await client.GetAsync($"/api/reports/charts/{c}.png?date=2022-10-19");
+            Assert.Equal("image/png", png.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(0x89, (await png.Content.ReadAsByteArrayAsync())[0]);
+            var svg = await client.GetAsync($"/api/reports/charts/{c}.svg?date=2022-10-19&region=53");
+            Assert.Equal("image/svg+xml", svg.Content.Headers.ContentType!.MediaType);
+            Assert.Contains("<svg", await svg.Content.ReadAsStringAsync());
+        }
+        Assert.Contains("DejaVu Sans", await client.GetStringAsync("/api/reports/charts/bands.svg?date=2022-10-19"));
+    }
+
+    [Theory]
+    [InlineData("/api/reports/national.pdf?date=2022-13-45", 400, "date")]
+    [InlineData("/api/reports/national.pdf?date=2999-01-01", 400, "date")]
+    [InlineData("/api/reports/national.xlsx?region=99", 400, "Région inconnue")]
+    [InlineData("/api/reports/national.xlsx?region=Bretagne", 400, "region")]
+    [InlineData("/api/reports/national.pdf?atd=inconnu", 400, "ATD inconnu")]
+    [InlineData("/api/reports/regions.csv?format=tsv", 400, "format")]
+    [InlineData("/api/reports/atd/inconnu.pdf", 404, "ATD inconnu")]
+    [InlineData("/api/reports/communes.csv", 404, "Table inconnue")]
+    [InlineData("/api/reports/charts/carte.png", 404, "Graphique inconnu")]
+    public async Task Bad_parameters_are_french_problem_details(string url, int status, string expected)
+    {
+        var res = await db.App.CreateClient().GetAsync(url);
+        Assert.Equal(status, (int)res.StatusCode);
+        Assert.Equal("application/problem+json", res.Content.Headers.ContentType!.MediaType);
+        Assert.Contains(expected, await res.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Report_command_writes_a_dated_folder()
+    {
+        var m = await Build(ReportsDatabase.October, region: "53");
+        var dir = Directory.CreateTempSubdirectory("obs-report-");
+        var folder = await ReportFolder.WriteAsync(m, dir.FullName);
+        Assert.Equal("2022-10-19-region-53", Path.GetFileName(folder));
+        Assert.True(File.Exists(Path.Combine(folder, "national.pdf")));
+        Assert.True(File.Exists(Path.Combine(folder, "national.xlsx")));
+        foreach (var t in ReportTables.Names) Assert.True(File.Exists(Path.Combine(folder, $"{t}.csv")), t);
+        foreach (var c in Charts.Names) Assert.True(File.Exists(Path.Combine(folder, "charts", $"{c}.svg")), c);
+        Assert.Single(m.Regions);
+        Assert.DoesNotContain(m.Progress.Points, p => p.Kind == ProgressKind.Milestone);
+        dir.Delete(true);
+    }
+
+    /// <summary>Every sheet as rows keyed by the header row, cells as ExcelDataReader types them.</summary>
+    static Dictionary<string, List<Dictionary<string, object?>>> ReadWorkbook(byte[] bytes)
+    {
+        // ExcelDataReader asks for code page 1252 even for XLSX; .NET ships it as a provider to register.
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        using var reader = ExcelReaderFactory.CreateOpenXmlReader(new MemoryStream(bytes));
+        var result = new Dictionary<string, List<Dictionary<string, object?>>>();
+        do
+        {
+            var rows = new List<Dictionary<string, object?>>();
+            string[]? header = null;
+            while (reader.Read())
+            {
+                if (header is null)
+                {
+                    header = Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i)?.ToString() ?? "").ToArray();
+                    continue;
+                }
+                rows.Add(header.Select((h, i) => (h, v: (object?)reader.GetValue(i))).ToDictionary(x => x.h, x => x.v));
+            }
+            result[reader.Name] = rows;
+        } while (reader.NextResult());
+        return result;
+    }
+
+    async Task<byte[]> Get(string url)
+    {
+        var res = await db.App.CreateClient().GetAsync(url);
+        Assert.True(res.IsSuccessStatusCode, $"{url}: {(int)res.StatusCode} {await res.Content.ReadAsStringAsync()}");
+        return await res.Content.ReadAsByteArrayAsync();
+    }
+
+    static async Task<string> PdfText(byte[] pdf)
+    {
+        var file = Path.GetTempFileName();
+        await File.WriteAllBytesAsync(file, pdf);
+        try { return await Run("pdftotext", $"-layout {file} -"); }
+        finally { File.Delete(file); }
+    }
+
+    /// <summary>pdftotext's layout spacing, line breaks and no-break spaces folded to single spaces.</summary>
+    static string Normalize(string s) =>
+        System.Text.RegularExpressions.Regex.Replace(s.Replace('\u00a0', ' ').Replace('\u202f', ' '), "\\s+", " ");
+
+    static async Task<string> Run(string exe, string args)
+    {
+        using var p = Process.Start(new ProcessStartInfo(exe, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var stdout = await p.StandardOutput.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, $"{exe} {args}: {await p.StandardError.ReadToEndAsync()}");
+        return stdout;
+    }
+}
