@@ -123,9 +123,13 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
          order by o.collectivite_id, o.observed_on desc, o.is_listed desc
         """;
 
-    /// <summary>Scope predicate on a collectivité <c>c</c>: $2 région code, $3 ATD id (null = no filter).</summary>
+    /// <summary>
+    /// Scope predicate on a collectivité <c>c</c>: $2 région code, $3 ATD id (null = no filter). The
+    /// collectivités d'outre-mer (COLOM) stay out, as in the indicator layer's default and the 101/18 counts.
+    /// </summary>
     const string InScope = """
-        ($2::text is null or c.region_code = $2)
+        c.type <> 'COLOM'
+        and ($2::text is null or c.region_code = $2)
         and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))
         """;
 

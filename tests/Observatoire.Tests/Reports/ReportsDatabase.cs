@@ -12,8 +12,8 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.Reports;
 
 /// <summary>
-/// A database of its own for the report tests: the bundled reference data plus real status data
-/// the status import (issue #3) will produce one day, inserted here directly: one observation per
+/// A database of its own for the report tests: the bundled reference data plus a controlled subset of
+/// the real status data, inserted here directly: one observation per
 /// organisation of the two OpenDataFrance snapshots whose SIREN is a commune, EPCI or EPT of the
 /// list; the published milestones; two ATD of data/atd/atd.csv with their perimeters.
 /// Also computes, from the raw files only, the expected figures the tests compare with.
@@ -39,7 +39,10 @@ public sealed class ReportsDatabase : IAsyncLifetime
         ConnectionString = await TestEnvironment.CreateDatabaseAsync("reports");
         DataSource = Database.CreateDataSource(ConnectionString);
         await Migrator.MigrateAsync(DataSource, TextWriter.Null);
-        await BundledData.LoadAsync(DataSource, TestEnvironment.DataDir, TextWriter.Null);
+        // The reference data only: the status below is a controlled subset (SIREN matches) whose
+        // figures the tests recompute from the raw files. Reconciliation with the real status import
+        // and the indicator layer: ReportReconciliationTests.
+        await new ReferenceImporter(DataSource, TextWriter.Null).ImportAsync(ReferenceImportOptions.Bundled(TestEnvironment.DataDir));
 
         foreach (var (file, delimiter, date, set) in new[]
                  {
