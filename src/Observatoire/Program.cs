@@ -15,7 +15,7 @@ if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
     return await Cli.RunAsync(args, builder.Configuration);
 
 builder.Services.AddObservatoireDatabase(builder.Configuration);
-builder.Services.AddProblemDetails();
+builder.Services.AddFrenchProblemDetails();
 builder.Services.AddIndicators();
 builder.Services.AddObservatoireOData(builder.Configuration);
 builder.Services.AddMap(builder.Configuration);
