@@ -113,20 +113,7 @@ public sealed class ReportsDatabase : IAsyncLifetime
         await cmd.ExecuteNonQueryAsync();
     }
 
-    public async Task<List<object?[]>> RowsAsync(string sql, params object[] args)
-    {
-        await using var cmd = DataSource.CreateCommand(sql);
-        foreach (var a in args) cmd.Parameters.AddWithValue(a);
-        await using var rd = await cmd.ExecuteReaderAsync();
-        var rows = new List<object?[]>();
-        while (await rd.ReadAsync())
-        {
-            var row = new object?[rd.FieldCount];
-            for (var i = 0; i < rd.FieldCount; i++) row[i] = rd.IsDBNull(i) ? null : rd.GetValue(i);
-            rows.Add(row);
-        }
-        return rows;
-    }
+    public Task<List<object?[]>> RowsAsync(string sql, params object[] args) => DataSource.RowsAsync(sql, args);
 
     public async Task DisposeAsync()
     {
