@@ -25,10 +25,8 @@ namespace Observatoire.Geo;
 /// <c>obliged</c>, <c>obligedOpen</c> are the commune's own status (booleans), and a bbox is required.</item>
 /// </list>
 /// Geometry: the pre-simplified column of <see cref="ZoomBands"/> for <c>zoom</c>, exterior rings
-/// counter-clockwise (RFC 7946 §3.1.6), coordinates rounded to 4 decimals (~10 m) for geom_low and 5
-/// (~1 m) otherwise. Fewer decimals are not safe: at 3, rounding collapses small islands and makes
-/// seven départements self-intersect (invalid); snapping geom_low to a grid at import
-/// (ST_ReducePrecision, once per release) would allow 3 and save ~10 % of the bytes.
+/// counter-clockwise (RFC 7946 §3.1.6), coordinates with 3 decimals for geom_low (which the import
+/// snaps to that grid and keeps valid: <see cref="ZoomBands.LowGrid"/>) and 5 (~1 m) otherwise.
 /// </summary>
 public static class GeoEndpoints
 {
@@ -81,7 +79,7 @@ public static class GeoEndpoints
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
 
         await using var cmd = db.CreateCommand();
-        var digits = column == "geom_low" ? 4 : 5;
+        var digits = column == "geom_low" ? ZoomBands.LowDecimals : 5;
         cmd.Parameters.Add(new NpgsqlParameter<int>("digits", digits));
         var cap = level == "communes" ? o.CommuneFeatureCap : 5000;
         cmd.Parameters.Add(new NpgsqlParameter<int>("cap", cap));

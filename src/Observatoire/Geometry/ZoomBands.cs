@@ -11,6 +11,14 @@ public static class ZoomBands
     public const double LowTolerance = 0.01;
     public const int LowMaxZoom = 6;
 
+    /// <summary>
+    /// geom_low is also snapped to this grid at import (~100 m, under a tenth of a pixel at z6), so its
+    /// GeoJSON can be written with <see cref="LowDecimals"/> decimals without rounding making it
+    /// invalid. Snapping moves a vertex shared by two neighbours identically on both sides.
+    /// </summary>
+    public const double LowGrid = 0.001;
+    public const int LowDecimals = 3;
+
     /// <summary>geom_mid: zooms 7–9 (département views). ~200 m.</summary>
     public const double MidTolerance = 0.002;
     public const int MidMaxZoom = 9;

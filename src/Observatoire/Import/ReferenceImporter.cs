@@ -351,6 +351,19 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
               geom_low = case when st_isvalid(s.geom_low) then st_multi(s.geom_low) else st_multi(st_collectionextract(st_makevalid(s.geom_low), 3)) end
              from stage_simplified s where s.id = g.collectivite_id;
             """, ct);
+        // geom_low on the grid of its GeoJSON output (ZoomBands.LowGrid); a part too small for the grid
+        // keeps its unsnapped shape rather than vanishing.
+        await Exec(conn, $"""
+            update collectivite_geometry g set geom_low = x.v
+              from (select collectivite_id,
+                           -- An invalid snapped shape is repaired, then snap-rounded back onto the grid:
+                           -- ST_MakeValid's new crossing points fall between the grid's nodes.
+                           case when st_isvalid(s) then st_multi(s)
+                                else st_multi(st_collectionextract(st_reduceprecision(st_makevalid(s), {ZoomBands.LowGrid.ToString(System.Globalization.CultureInfo.InvariantCulture)}), 3)) end as v
+                      from (select collectivite_id, st_snaptogrid(geom_low, {ZoomBands.LowGrid.ToString(System.Globalization.CultureInfo.InvariantCulture)}) as s
+                              from collectivite_geometry) q) x
+             where x.collectivite_id = g.collectivite_id and not st_isempty(x.v);
+            """, ct);
     }
 
     // ---- report ---------------------------------------------------------------------------------
