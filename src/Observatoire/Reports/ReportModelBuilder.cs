@@ -110,17 +110,11 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The rule of status_on(d) (migrations/002_status.sql) written set-wise: the latest observation of
-    /// each collectivité on or before d decides (listed = open; ties on a date: listed wins); no
-    /// observation = not open. status_on probes the observations once per collectivité (about a second
-    /// for 36,000 rows here), this reads the observations once; a test checks both agree on every date.
-    /// $1 is the date.
+    /// The status of each collectivité on the date ($1): status_on(d) of the migrations, the one place
+    /// where the rule lives (latest observation day decides, same-day observations combine).
     /// </summary>
     const string LatestObservation = """
-        select distinct on (o.collectivite_id) o.collectivite_id, o.is_listed
-          from observation o
-         where o.collectivite_id is not null and o.observed_on <= $1
-         order by o.collectivite_id, o.observed_on desc, o.is_listed desc
+        select st.collectivite_id, st.is_open as is_listed from status_on($1) st
         """;
 
     /// <summary>
@@ -344,13 +338,9 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
              where $4 and observed_on <= $1 and observed_on >= make_date({SeriesStartYear}, 1, 1)
             union all
             select d.observed_on,
-                   (select count(*) from (
-                        select distinct on (o.collectivite_id) o.collectivite_id, o.is_listed
-                          from observation o
-                         where o.collectivite_id is not null and o.observed_on <= d.observed_on
-                         order by o.collectivite_id, o.observed_on desc, o.is_listed desc) l
+                   (select count(*) from status_on(d.observed_on) l
                       join collectivite c on c.id = l.collectivite_id
-                     where l.is_listed and {InScope}),
+                     where l.is_open and {InScope}),
                    'observation', null
               from (select distinct observed_on from observation
                      where collectivite_id is not null and observed_on <= $1 and observed_on >= make_date({SeriesStartYear}, 1, 1)
