@@ -1,3 +1,4 @@
+using Observatoire.Data;
 using Npgsql;
 using NpgsqlTypes;
 using Observatoire.Import;
@@ -74,13 +75,13 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
                 await w.WriteAsync(a.Id, NpgsqlDbType.Text, ct);
                 await w.WriteAsync(a.Name, NpgsqlDbType.Text, ct);
                 await w.WriteAsync(a.Kind, NpgsqlDbType.Text, ct);
-                await Nullable(w, a.Scale, NpgsqlDbType.Text, ct);
-                await Nullable(w, a.Siren, NpgsqlDbType.Char, ct);
-                await Nullable(w, a.PerimeterType, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(a.Scale, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(a.Siren, NpgsqlDbType.Char, ct);
+                await w.WriteNullableAsync(a.PerimeterType, NpgsqlDbType.Text, ct);
                 await w.WriteAsync(a.Codes, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
                 await w.WriteAsync(a.Seasons, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
-                await Nullable(w, a.Source, NpgsqlDbType.Text, ct);
-                await Nullable(w, a.Note, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(a.Source, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(a.Note, NpgsqlDbType.Text, ct);
             }
             await w.CompleteAsync(ct);
         }
@@ -91,9 +92,9 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
                 await w.StartRowAsync(ct);
                 await w.WriteAsync(c.AtdId, NpgsqlDbType.Text, ct);
                 await w.WriteAsync(c.Insee, NpgsqlDbType.Text, ct);
-                await Nullable(w, c.Name, NpgsqlDbType.Text, ct);
-                await Nullable(w, c.Phase, NpgsqlDbType.Text, ct);
-                await Nullable(w, c.Source, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(c.Name, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(c.Phase, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(c.Source, NpgsqlDbType.Text, ct);
             }
             await w.CompleteAsync(ct);
         }
@@ -148,11 +149,5 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
     {
         await using var cmd = new NpgsqlCommand("select count(*) from " + from, c);
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    static async Task Nullable(NpgsqlBinaryImporter w, string? v, NpgsqlDbType t, CancellationToken ct)
-    {
-        if (v is null) await w.WriteNullAsync(ct);
-        else await w.WriteAsync(v, t, ct);
     }
 }

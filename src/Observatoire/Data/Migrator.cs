@@ -32,10 +32,10 @@ public static class Migrator
     public static async Task<IReadOnlyList<string>> MigrateAsync(NpgsqlDataSource db, TextWriter? log = null, CancellationToken ct = default)
     {
         await using var conn = await db.OpenConnectionAsync(ct);
-        await Exec(conn, "select pg_advisory_lock(" + LockKey + ")", ct);
+        await conn.ExecAsync("select pg_advisory_lock(" + LockKey + ")", ct);
         try
         {
-            await Exec(conn, """
+            await conn.ExecAsync("""
                 create table if not exists schema_migrations (
                     name text primary key, checksum text not null, applied_at timestamptz not null default now())
                 """, ct);
@@ -73,13 +73,7 @@ public static class Migrator
         }
         finally
         {
-            await Exec(conn, "select pg_advisory_unlock(" + LockKey + ")", CancellationToken.None);
+            await conn.ExecAsync("select pg_advisory_unlock(" + LockKey + ")", CancellationToken.None);
         }
-    }
-
-    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, c);
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 }

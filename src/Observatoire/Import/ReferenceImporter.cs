@@ -1,3 +1,4 @@
+using Observatoire.Data;
 using System.Diagnostics;
 using System.Text.Json;
 using NetTopologySuite.Geometries;
@@ -54,7 +55,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         await using var tx = await conn.BeginTransactionAsync(ct);
 
         Step($"Écriture de {rows.Collectivites.Count:N0} collectivités et {rows.Former.Count:N0} anciennes communes (COPY binaire)");
-        await Exec(conn, """
+        await conn.ExecAsync("""
             create temp table stage_collectivite (like collectivite including defaults) on commit drop;
             create temp table stage_former (like former_commune) on commit drop;
             create temp table stage_geo (level text not null, code text not null, geom geometry not null) on commit drop;
@@ -75,12 +76,12 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
                 }
             await w.CompleteAsync(ct);
         }
-        await Exec(conn, "create index on stage_geo (level, code); analyze stage_geo; analyze stage_collectivite;", ct);
+        await conn.ExecAsync("create index on stage_geo (level, code); analyze stage_geo; analyze stage_collectivite;", ct);
 
         Step("Mise à jour des collectivités (ajouts, changements, retraits)");
         var cols = "siren, code, type, name, population, population_band, departement_code, region_code, epci_siren, ept_siren, zone, is_overseas_collectivity, member_count, has_geometry, search_name, vintage";
         var set = string.Join(", ", cols.Split(", ").Select(c => $"{c} = excluded.{c}"));
-        await Exec(conn, $"""
+        await conn.ExecAsync($"""
             delete from collectivite c where not exists (select 1 from stage_collectivite s where s.id = c.id);
             insert into collectivite (id, {cols})
               select id, {cols.Replace("search_name", "search_key(name)")} from stage_collectivite
@@ -93,7 +94,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
         Step("Géométries : communes (par code, ou union des anciennes communes), EPCI et EPT (union des membres), départements, régions");
         var sw = Stopwatch.StartNew();
-        await Exec(conn, GeometrySql, ct);
+        await conn.ExecAsync(GeometrySql, ct);
         log.WriteLine($"    unions et réparations : {sw.Elapsed.TotalSeconds:F1} s");
 
         Step("Simplification par niveau de zoom (en couverture : les voisins gardent leurs frontières communes)");
@@ -118,7 +119,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         // VACUUM (outside the transaction) also sets the visibility map, so counts use index-only scans.
         // One statement per command: VACUUM refuses to run inside a (multi-statement) transaction.
         foreach (var table in new[] { "collectivite", "collectivite_geometry", "former_commune" })
-            await Exec(conn, $"vacuum (analyze) {table}", ct);
+            await conn.ExecAsync($"vacuum (analyze) {table}", ct);
         PrintReport(report, total.Elapsed);
         return report;
     }
@@ -217,16 +218,16 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         {
             await w.StartRowAsync(ct);
             await w.WriteAsync(r.Id, NpgsqlDbType.Text, ct);
-            await WriteNullable(w, r.Siren, NpgsqlDbType.Char, ct);
+            await w.WriteNullableAsync(r.Siren, NpgsqlDbType.Char, ct);
             await w.WriteAsync(r.Code, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
             if (r.Population is { } p) await w.WriteAsync(p, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
-            await WriteNullable(w, PopulationBands.Of(r.Population), NpgsqlDbType.Text, ct);
-            await WriteNullable(w, r.DepartementCode, NpgsqlDbType.Text, ct);
-            await WriteNullable(w, r.RegionCode, NpgsqlDbType.Text, ct);
-            await WriteNullable(w, r.EpciSiren, NpgsqlDbType.Char, ct);
-            await WriteNullable(w, r.EptSiren, NpgsqlDbType.Char, ct);
+            await w.WriteNullableAsync(PopulationBands.Of(r.Population), NpgsqlDbType.Text, ct);
+            await w.WriteNullableAsync(r.DepartementCode, NpgsqlDbType.Text, ct);
+            await w.WriteNullableAsync(r.RegionCode, NpgsqlDbType.Text, ct);
+            await w.WriteNullableAsync(r.EpciSiren, NpgsqlDbType.Char, ct);
+            await w.WriteNullableAsync(r.EptSiren, NpgsqlDbType.Char, ct);
             await w.WriteAsync(r.Zone, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.Overseas, NpgsqlDbType.Boolean, ct);
             if (r.MemberCount is { } m) await w.WriteAsync(m, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
@@ -246,16 +247,12 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             await w.StartRowAsync(ct);
             await w.WriteAsync(r.Code, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.Kind, NpgsqlDbType.Text, ct);
-            await WriteNullable(w, r.Name, NpgsqlDbType.Text, ct);
+            await w.WriteNullableAsync(r.Name, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.CurrentCode, NpgsqlDbType.Text, ct);
         }
         await w.CompleteAsync(ct);
     }
 
-    static async Task WriteNullable(NpgsqlBinaryImporter w, string? v, NpgsqlDbType t, CancellationToken ct)
-    {
-        if (v is null) await w.WriteNullAsync(ct); else await w.WriteAsync(v, t, ct);
-    }
 
     // ---- geometry -------------------------------------------------------------------------------
 
@@ -315,7 +312,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
     async Task SimplifyAsync(NpgsqlConnection conn, CancellationToken ct)
     {
-        await Exec(conn, "create temp table stage_simplified (id text primary key, geom_mid geometry, geom_low geometry) on commit drop", ct);
+        await conn.ExecAsync("create temp table stage_simplified (id text primary key, geom_mid geometry, geom_low geometry) on commit drop", ct);
         foreach (var (level, types) in CoverageLevels)
         {
             var ids = new List<string>();
@@ -345,7 +342,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             await w.CompleteAsync(ct);
         }
         // Simplification can make a ring touch itself: repair, keeping polygons only.
-        await Exec(conn, """
+        await conn.ExecAsync("""
             update collectivite_geometry g set
               geom_mid = case when st_isvalid(s.geom_mid) then st_multi(s.geom_mid) else st_multi(st_collectionextract(st_makevalid(s.geom_mid), 3)) end,
               geom_low = case when st_isvalid(s.geom_low) then st_multi(s.geom_low) else st_multi(st_collectionextract(st_makevalid(s.geom_low), 3)) end
@@ -353,7 +350,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             """, ct);
         // geom_low on the grid of its GeoJSON output (ZoomBands.LowGrid); a part too small for the grid
         // keeps its unsnapped shape rather than vanishing.
-        await Exec(conn, $"""
+        await conn.ExecAsync($"""
             update collectivite_geometry g set geom_low = x.v
               from (select collectivite_id,
                            -- An invalid snapped shape is repaired, then snap-rounded back onto the grid:
@@ -402,11 +399,5 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         var missing = g.GetProperty("missingCommunes").EnumerateArray().Select(x => x.GetString()).ToList();
         if (missing.Count > 0)
             log.WriteLine($"  Communes sans géométrie ({missing.Count}, gardées et signalées) : {string.Join(", ", missing.Take(12))}{(missing.Count > 12 ? ", …" : "")}");
-    }
-
-    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 600 };
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 }

@@ -1,3 +1,4 @@
+using Observatoire.Data;
 using System.Diagnostics;
 using System.Text.Json;
 using NetTopologySuite.Geometries;
@@ -52,7 +53,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             releaseId = (int)(await cmd.ExecuteScalarAsync(ct))!;
         }
 
-        await Exec(conn, """
+        await conn.ExecAsync("""
             create temp table stage_obs (line int, siren char(9), name text, type text, departement text, region text,
               location geometry(Point, 4326), datasets_local int, datasets_datagouv int, platforms text, url text) on commit drop
             """, ct);
@@ -66,15 +67,15 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
                 await w.WriteAsync(r.Siren, NpgsqlDbType.Char, ct);
                 await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
                 await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
-                await WriteNullable(w, r.Departement, NpgsqlDbType.Text, ct);
-                await WriteNullable(w, r.Region, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(r.Departement, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(r.Region, NpgsqlDbType.Text, ct);
                 if (r.Lat is { } lat && r.Lon is { } lon)
                     await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(Wgs84.CreatePoint(new Coordinate(lon, lat)), NpgsqlDbType.Geometry, ct);
                 else await w.WriteNullAsync(ct);
-                await WriteNullable(w, r.DatasetsLocal, NpgsqlDbType.Integer, ct);
-                await WriteNullable(w, r.DatasetsDatagouv, NpgsqlDbType.Integer, ct);
-                await WriteNullable(w, r.Platforms, NpgsqlDbType.Text, ct);
-                await WriteNullable(w, r.Url, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(r.DatasetsLocal, NpgsqlDbType.Integer, ct);
+                await w.WriteNullableAsync(r.DatasetsDatagouv, NpgsqlDbType.Integer, ct);
+                await w.WriteNullableAsync(r.Platforms, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(r.Url, NpgsqlDbType.Text, ct);
             }
             await w.CompleteAsync(ct);
         }
@@ -162,8 +163,8 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         {
             await tx.CommitAsync(ct);
             // VACUUM (one per command, outside the transaction) keeps index-only scans for the counts.
-            await Exec(conn, "vacuum (analyze) observation", ct);
-            await Exec(conn, "vacuum (analyze) collectivite", ct);
+            await conn.ExecAsync("vacuum (analyze) observation", ct);
+            await conn.ExecAsync("vacuum (analyze) collectivite", ct);
         }
 
         var result = new StatusImportResult(false, source, snapshot.Rows.Count, snapshot.Rejected.Count, byMethod,
@@ -191,26 +192,8 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             await w.WriteAsync(file, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
             await w.WriteAsync(r.Reason, NpgsqlDbType.Text, ct);
-            await WriteNullable(w, r.Raw, NpgsqlDbType.Text, ct);
+            await w.WriteNullableAsync(r.Raw, NpgsqlDbType.Text, ct);
         }
         await w.CompleteAsync(ct);
-    }
-
-    static async Task WriteNullable<T>(NpgsqlBinaryImporter w, T? v, NpgsqlDbType t, CancellationToken ct)
-    {
-        if (v is null) await w.WriteNullAsync(ct);
-        else await w.WriteAsync(v, t, ct);
-    }
-
-    static async Task WriteNullable(NpgsqlBinaryImporter w, int? v, NpgsqlDbType t, CancellationToken ct)
-    {
-        if (v is { } x) await w.WriteAsync(x, t, ct);
-        else await w.WriteNullAsync(ct);
-    }
-
-    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 600 };
-        await cmd.ExecuteNonQueryAsync(ct);
     }
 }

@@ -1,3 +1,4 @@
+using Observatoire.Data;
 using Npgsql;
 
 namespace Observatoire.Status;
@@ -24,9 +25,9 @@ public static class StatusMatching
 {
     public static async Task RefreshAsync(NpgsqlConnection conn, CancellationToken ct = default)
     {
-        await Exec(conn, NotListedSql, ct);
-        await Exec(conn, MatchSql, ct);
-        await Exec(conn, DerivedSql, ct);
+        await conn.ExecAsync(NotListedSql, ct);
+        await conn.ExecAsync(MatchSql, ct);
+        await conn.ExecAsync(DerivedSql, ct);
     }
 
     const string NotListedSql = """
@@ -175,10 +176,4 @@ public static class StatusMatching
            and (c.is_open, c.first_seen_open, c.dataset_count, c.last_observed_on)
                is distinct from (d.is_open, d.first_seen_open, d.dataset_count, d.last_observed_on);
         """;
-
-    static async Task Exec(NpgsqlConnection c, string sql, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand(sql, c) { CommandTimeout = 600 };
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
 }
