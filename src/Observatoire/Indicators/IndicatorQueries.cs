@@ -97,22 +97,6 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         var historical = f.Date is { } day && latest is { } l && day < l;
         var status = historical ? "join status_on(@d) st on st.collectivite_id = c.id" : "";
         var isOpen = historical ? "st.is_open" : "c.is_open";
-        var selection = $"""
-            with sel as (
-                select c.id, c.type, c.code, c.siren, c.population, c.population_band, c.region_code, c.departement_code,
-                       c.is_obliged, {isOpen} as is_open
-                  from collectivite c
-                  {status}
-                 where (c.type = any(@types))
-                   and (@band::text is null or c.population_band = @band)
-                   and (@region::text is null or c.region_code = @region)
-                   and (@dep::text is null or c.departement_code = @dep)
-                   and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
-                   and (not @obliged or c.is_obliged))
-            """;
-        // Without breakdown (the national figure, the hot path): one scan of the communes, each probing
-        // the small set of open collectivités of the selection by its own id and its parents' ids
-        // (PostgreSQL hashes each uncorrelated IN list once); a commune counts once however many parents are open.
         var filters = """
                 (c.type = any(@types))
                 and (@band::text is null or c.population_band = @band)
@@ -120,6 +104,14 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                 and (@dep::text is null or c.departement_code = @dep)
                 and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
                 and (not @obliged or c.is_obliged)
+            """;
+        var selection = $"""
+            with sel as (
+                select c.id, c.type, c.code, c.siren, c.population, c.population_band, c.region_code, c.departement_code,
+                       c.is_obliged, {isOpen} as is_open
+                  from collectivite c
+                  {status}
+                 where {filters})
             """;
         // Without breakdown (the national figure, the hot path): the counts in one scan, like a bare
         // count; the open collectivités of the selection (partial index on is_open, or status_on for a
