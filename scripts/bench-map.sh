@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Benchmark of the map endpoints (issue #5), on loopback against the Release build:
 #   1. départements GeoJSON at national zoom: size, uncached and cached latency;
-#   2. commune vector tiles at z10 and z8 under 10 concurrent clients (uncached): p95, tile sizes;
-#   3. each endpoint against the bare SQL producing the same bytes (the floor), checked byte for byte;
+#   2. commune vector tiles at z10 and z8 under 10 concurrent clients, output cache bypassed: the
+#      default view (served from the tile store, map_tile) and a filtered view (rendered by PostGIS
+#      on request); p95, tile sizes;
+#   3. each endpoint against the bare SQL producing the same bytes (the floor), checked byte for byte:
+#      the store's primary-key read, and the rendering statement the store saves;
 #   4. the page's time to first choropleth in Chromium.
 # Prints a Markdown block for docs/benchmarks.md. Options: --database NAME (default obs_bench_map,
 # loaded when empty), --port N (default 5187), --duration S (wrk/pgbench seconds per run, default 10).
@@ -77,7 +80,9 @@ DEP_CACHED10=$(wrk_run 10 "$DEP_URL" MODE=fixed)
 DEP_SQL=$(pgbench_run 1 "$TMP/dep.sql")
 
 say "2. Tuiles des communes sous 10 clients…"
-declare -A T_HTTP T_SQL T_MAXB T_P95B T_N
+declare -A T_HTTP T_SQL T_RENDER T_FHTTP T_FSQL T_MAXB T_P95B T_N
+RELEASE=$("${PSQL[@]}" -At -c "select max(release) from map_tile_seed")
+[ -n "$RELEASE" ] || die "aucune tuile pré-calculée dans $DB (map_tile_seed vide) : lancez « dotnet $APP load-if-empty »"
 for z in 10 8; do
   read -r _ xmin xmax ymin ymax <<<"$(tiles_range $z)"
   col=$([ "$z" -ge 10 ] && echo geom || echo geom_mid)
@@ -88,9 +93,18 @@ for z in 10 8; do
   names=$([ "$z" -ge 9 ] && echo ", name" || echo "")
   [ "$("${PSQL[@]}" -At -v z="$z" -v x="$rx" -v y="$ry" -v col="$col" -v names="$names" -f "$TMP/tile-md5.sql")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
     || die "tile.sql ne produit plus les octets de l'endpoint (z$z) : mettez-le à jour depuis TileEndpoints.cs"
+  [ "$("${PSQL[@]}" -At -c "select md5(mvt) from map_tile where release = $RELEASE and layer = 'communes' and z = $z and x = $rx and y = $ry")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
+    || die "la tuile stockée (map_tile) n'a pas les octets de l'endpoint (z$z)"
   T_HTTP[$z]=$(wrk_run 10 "$BASE/" MODE=unique TILES="$z $xmin $xmax $ymin $ymax")
+  { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)";
+    echo "select mvt from map_tile where release = $RELEASE and layer = 'communes' and z = :z and x = :x and y = :y;"; } > "$TMP/store-$z.sql"
+  T_SQL[$z]=$(pgbench_run 10 "$TMP/store-$z.sql" -M prepared -D z="$z")
   { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)"; grep -v '^--' "$HERE/tile.sql" | sed "s/:col/$col/g; s/:names/$names/g"; echo ";"; } > "$TMP/tile-$z.sql"
-  T_SQL[$z]=$(pgbench_run 10 "$TMP/tile-$z.sql" -D z="$z")
+  T_RENDER[$z]=$(pgbench_run 10 "$TMP/tile-$z.sql" -D z="$z")
+  # A filtered view is never stored: rendered on request (obliged communes only).
+  T_FHTTP[$z]=$(wrk_run 10 "$BASE/" MODE=unique TILES="$z $xmin $xmax $ymin $ymax" QUERY="obliged=true")
+  sed "s/where c.type = 'COM' and/where c.type = 'COM' and c.is_obliged and/" "$TMP/tile-$z.sql" > "$TMP/ftile-$z.sql"
+  T_FSQL[$z]=$(pgbench_run 10 "$TMP/ftile-$z.sql" -D z="$z")
   # Sizes: every tile of the range at z8 (a few hundred); a 400-tile sample at z10.
   : > "$TMP/sizes"
   if [ "$z" = 8 ]; then
@@ -127,14 +141,18 @@ Machine: $(nproc) cores ($CPU), $MEM RAM; load average at start $(cut -d' ' -f1-
 | départements, ratio endpoint / SQL (mean) | $(ratio "$(field mean_ms "$DEP_UNCACHED")" "$(field mean_ms "$DEP_SQL")") | |
 | départements, cached (1 client): mean / p95 | $(field mean_ms "$DEP_CACHED") ms / $(field p95_ms "$DEP_CACHED") ms | ≤ 1 ms |
 | départements, cached (10 clients): p95 / throughput | $(field p95_ms "$DEP_CACHED10") ms / $(field rps "$DEP_CACHED10") req/s | |
-| commune tiles z10, 10 clients, uncached: mean / p95 | $(field mean_ms "${T_HTTP[10]}") ms / $(field p95_ms "${T_HTTP[10]}") ms | p95 ≤ 5 ms |
-| commune tiles z10, bare SQL, 10 clients: mean / p95; ratio (mean) | $(field mean_ms "${T_SQL[10]}") ms / $(field p95_ms "${T_SQL[10]}") ms; $(ratio "$(field mean_ms "${T_HTTP[10]}")" "$(field mean_ms "${T_SQL[10]}")") | |
+| commune tiles z10, 10 clients, default view (tile store): mean / p95 | $(field mean_ms "${T_HTTP[10]}") ms / $(field p95_ms "${T_HTTP[10]}") ms | p95 ≤ 5 ms |
+| z10 floor: the store's read (pgbench, prepared), 10 clients: mean / p95; ratio (mean) | $(field mean_ms "${T_SQL[10]}") ms / $(field p95_ms "${T_SQL[10]}") ms; $(ratio "$(field mean_ms "${T_HTTP[10]}")" "$(field mean_ms "${T_SQL[10]}")") | |
+| z10 rendering by PostGIS (what the store saves), 10 clients: mean / p95 | $(field mean_ms "${T_RENDER[10]}") ms / $(field p95_ms "${T_RENDER[10]}") ms | |
+| z10 filtered view (obliged=true, rendered on request), 10 clients: mean / p95; its SQL: mean / p95 | $(field mean_ms "${T_FHTTP[10]}") ms / $(field p95_ms "${T_FHTTP[10]}") ms; $(field mean_ms "${T_FSQL[10]}") ms / $(field p95_ms "${T_FSQL[10]}") ms | |
 | commune tiles z10: p95 / max size (of ${T_N[10]} non-empty tiles sampled) | $(kb "${T_P95B[10]}") KiB / $(kb "${T_MAXB[10]}") KiB | |
-| commune tiles z8, 10 clients, uncached: mean / p95 | $(field mean_ms "${T_HTTP[8]}") ms / $(field p95_ms "${T_HTTP[8]}") ms | p95 ≤ 40 ms |
-| commune tiles z8, bare SQL, 10 clients: mean / p95; ratio (mean) | $(field mean_ms "${T_SQL[8]}") ms / $(field p95_ms "${T_SQL[8]}") ms; $(ratio "$(field mean_ms "${T_HTTP[8]}")" "$(field mean_ms "${T_SQL[8]}")") | |
+| commune tiles z8, 10 clients, default view (tile store): mean / p95 | $(field mean_ms "${T_HTTP[8]}") ms / $(field p95_ms "${T_HTTP[8]}") ms | p95 ≤ 40 ms |
+| z8 floor: the store's read, 10 clients: mean / p95; ratio (mean) | $(field mean_ms "${T_SQL[8]}") ms / $(field p95_ms "${T_SQL[8]}") ms; $(ratio "$(field mean_ms "${T_HTTP[8]}")" "$(field mean_ms "${T_SQL[8]}")") | |
+| z8 rendering by PostGIS, 10 clients: mean / p95 | $(field mean_ms "${T_RENDER[8]}") ms / $(field p95_ms "${T_RENDER[8]}") ms | |
+| z8 filtered view (obliged=true, rendered on request), 10 clients: mean / p95; its SQL: mean / p95 | $(field mean_ms "${T_FHTTP[8]}") ms / $(field p95_ms "${T_FHTTP[8]}") ms; $(field mean_ms "${T_FSQL[8]}") ms / $(field p95_ms "${T_FSQL[8]}") ms | |
 | commune tiles z8: p95 / max size (all ${T_N[8]} non-empty tiles of France) | $(kb "${T_P95B[8]}") KiB / $(kb "${T_MAXB[8]}") KiB | ≤ 100 KB |
 | time to first choropleth (Chromium, cold cache, 1280×800), median of 5 (min–max) | $(field median_ms "$FIRST") ms ($(field min_ms "$FIRST")–$(field max_ms "$FIRST") ms) | < 1 s |
 
-Raw: départements uncached \`$DEP_UNCACHED\`; cached \`$DEP_CACHED\`; SQL \`$DEP_SQL\`; z10 \`${T_HTTP[10]}\` / SQL \`${T_SQL[10]}\`; z8 \`${T_HTTP[8]}\` / SQL \`${T_SQL[8]}\`; browser \`$FIRST\`.
+Raw: départements uncached \`$DEP_UNCACHED\`; cached \`$DEP_CACHED\`; SQL \`$DEP_SQL\`; z10 \`${T_HTTP[10]}\` / store \`${T_SQL[10]}\` / render \`${T_RENDER[10]}\`; z8 \`${T_HTTP[8]}\` / store \`${T_SQL[8]}\` / render \`${T_RENDER[8]}\`; browser \`$FIRST\`.
 MD
 rm -rf "$TMP"

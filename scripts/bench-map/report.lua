@@ -4,6 +4,7 @@
 -- TILES="z xmin xmax ymin ymax" draws a random tile of that range per request.
 local mode = os.getenv("MODE") or "fixed"
 local tiles = os.getenv("TILES")
+local query = os.getenv("QUERY")   -- e.g. "obliged=true": appended to every tile request
 local z, xmin, xmax, ymin, ymax
 if tiles then z, xmin, xmax, ymin, ymax = tiles:match("(%d+) (%d+) (%d+) (%d+) (%d+)") end
 local counter = 0
@@ -16,6 +17,7 @@ function request()
   local path = wrk.path
   if tiles then
     path = string.format("/tiles/%s/%d/%d/%d.pbf", os.getenv("LAYER") or "communes", z, math.random(xmin, xmax), math.random(ymin, ymax))
+    if query then path = path .. "?" .. query end
   end
   if mode == "unique" then
     local sep = path:find("?", 1, true) and "&" or "?"

@@ -64,6 +64,7 @@ public static class Cli
                 case "import":
                     await Migrate(db);
                     await new ReferenceImporter(db, Console.Out).ImportAsync(ParseImport(args[1..]));
+                    await SeedTiles(db, config);
                     return 0;
                 case "import-status":
                 {
@@ -74,6 +75,7 @@ public static class Cli
                         : throw new ImportException("import-status attend --date AAAA-MM-JJ (date d'observation de l'instantané).");
                     await new Status.StatusImporter(db, Console.Out).ImportAsync(file, date,
                         complete: !args.Contains("--incomplet"), dryRun: args.Contains("--essai"));
+                    await SeedTiles(db, config);
                     return 0;
                 }
                 case "import-platforms":
@@ -82,15 +84,18 @@ public static class Cli
                     var odf = Path.Combine(DataDir(Opt(args, "--data")), "odf");
                     await Status.PlatformsAndMilestones.ImportPlatformsAsync(db, Path.Combine(odf, "plateformes.csv"),
                         Path.Combine(odf, "plateformes-nationales-2022-10-19.csv"), Console.Out);
+                    await SeedTiles(db, config);
                     return 0;
                 }
                 case "import-milestones":
                     await Migrate(db);
                     await Status.PlatformsAndMilestones.ImportMilestonesAsync(db, Path.Combine(DataDir(Opt(args, "--data")), "milestones.csv"), Console.Out);
+                    await SeedTiles(db, config);
                     return 0;
                 case "import-atd":
                     await Migrate(db);
                     await new Atds.AtdImporter(db, Console.Out).ImportAsync(Path.Combine(DataDir(Opt(args, "--data")), "atd"));
+                    await SeedTiles(db, config);
                     return 0;
                 case "bench-indicators":
                 {
@@ -105,11 +110,13 @@ public static class Cli
                         if ((long)(await cmd.ExecuteScalarAsync())! > 0)
                         {
                             Console.WriteLine("Base déjà chargée : pas d'import.");
+                            await SeedTiles(db, config);   // resumes a seed an interruption left unfinished
                             return 0;
                         }
                     Console.WriteLine("Base vide : chargement des données livrées (une minute environ)…");
                     var i = Array.IndexOf(args, "--data");
-                    await BundledData.LoadAsync(db, DataDir(i > 0 && i + 1 < args.Length ? args[i + 1] : null), Console.Out);
+                    await BundledData.LoadAsync(db, DataDir(i > 0 && i + 1 < args.Length ? args[i + 1] : null), Console.Out,
+                        map: MapOptionsOf(config));
                     return 0;
                 case "report":
                     return await ReportFolder.RunAsync(db, args[1..], Console.Out, Console.Error);
@@ -135,6 +142,11 @@ public static class Cli
         Console.Error.WriteLine($"Commande inconnue : {verb}\n\n{Usage}");
         return 64;
     }
+
+    static Geo.MapOptions MapOptionsOf(IConfiguration config) => config.GetSection("Map").Get<Geo.MapOptions>() ?? new();
+
+    /// <summary>After an import: pre-render the default map tiles of the new data release (skipped when already done).</summary>
+    static Task SeedTiles(NpgsqlDataSource db, IConfiguration config) => Tiles.TileStore.SeedAsync(db, MapOptionsOf(config), Console.Out);
 
     static async Task Migrate(NpgsqlDataSource db)
     {

@@ -20,6 +20,12 @@ public sealed partial record MapFilters(
     [GeneratedRegex("^[A-Za-z0-9]{1,3}$")] private static partial Regex AreaCode();
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$")] private static partial Regex AtdId();
 
+    public static readonly MapFilters Default = new(null, null, null, null, null, null, null, null);
+
+    /// <summary>No filter at all: the view everyone opens, which the tile store pre-renders.</summary>
+    public bool IsDefault => Types is null && Bands is null && Obliged is null && Open is null && Atd is null
+        && Region is null && Departement is null && Date is null;
+
     /// <summary>Parses the query string; on bad input returns a French message for a 400.</summary>
     public static MapFilters Parse(IQueryCollection q, out string? error)
     {

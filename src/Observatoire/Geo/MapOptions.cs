@@ -21,6 +21,12 @@ public sealed class MapOptions
     public int CommuneTileMinZoom { get; set; } = 7;
     public int EpciTileMinZoom { get; set; } = 5;
 
+    /// <summary>
+    /// Deepest zoom whose default-view tiles (no filter, today) are pre-rendered after each import
+    /// (<see cref="Tiles.TileStore"/>); deeper tiles, and filtered ones, are rendered on request.
+    /// </summary>
+    public int TileStoreMaxZoom { get; set; } = 10;
+
     /// <summary>Deepest zoom served; deeper requests answer 400.</summary>
     public int MaxZoom { get; set; } = 18;
 

@@ -1,6 +1,8 @@
 using Npgsql;
 using Observatoire.Atds;
+using Observatoire.Geo;
 using Observatoire.Status;
+using Observatoire.Tiles;
 
 namespace Observatoire.Import;
 
@@ -17,10 +19,12 @@ public static class BundledData
         ("organisations-2022-10-19.csv", new DateOnly(2022, 10, 19)),
     ];
 
-    public static async Task LoadAsync(NpgsqlDataSource db, string dataDir, TextWriter log, CancellationToken ct = default)
+    public static async Task LoadAsync(NpgsqlDataSource db, string dataDir, TextWriter log, CancellationToken ct = default,
+        MapOptions? map = null)
     {
         await new ReferenceImporter(db, log).ImportAsync(ReferenceImportOptions.Bundled(dataDir), ct);
         await LoadStatusAsync(db, dataDir, log, ct);
+        await TileStore.SeedAsync(db, map ?? new MapOptions(), log, ct);
     }
 
     /// <summary>Status snapshots, platforms, milestones and the ATD registry (after the reference list).</summary>

@@ -18,6 +18,8 @@ namespace Observatoire.Tiles;
 /// (type, band, obliged, open, atd, region, departement, date) select the features. Limits: at most
 /// <see cref="MapOptions.TileFeatureCap"/> features per tile (largest populations first); nothing
 /// below a layer's minimum zoom (204, empty tile); geometry column by <see cref="ZoomBands"/>.
+/// The default view's commune tiles (no filter, zoom ≤ <see cref="MapOptions.TileStoreMaxZoom"/>) are
+/// read from <see cref="TileStore"/>, pre-rendered per data release; every other tile is rendered here.
 /// </summary>
 public static class TileEndpoints
 {
@@ -47,10 +49,51 @@ public static class TileEndpoints
         if (z < minZoom) return Results.NoContent();
 
         await using var cmd = db.CreateCommand();
+        if (filters.IsDefault && z <= o.TileStoreMaxZoom && TileStore.Stores(layer))
+        {
+            // The default view is pre-rendered per data release (TileStore): one primary-key read.
+            var release = await http.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
+            cmd.CommandText = "select mvt from map_tile where release = @release and layer = @layer and z = @z and x = @x and y = @y";
+            cmd.Parameters.Add(new NpgsqlParameter<int>("release", release));
+            cmd.Parameters.Add(new NpgsqlParameter<string>("layer", layer));
+            cmd.Parameters.Add(new NpgsqlParameter<short>("z", (short)z));
+            cmd.Parameters.Add(new NpgsqlParameter<int>("x", x));
+            cmd.Parameters.Add(new NpgsqlParameter<int>("y", y));
+            await using (var stored = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct))
+                if (await stored.ReadAsync(ct))
+                    return await WriteAsync(http, stored, ct);
+            // Not stored (a tile at sea, or the release's tiles are still being rendered): render it.
+            cmd.Parameters.Clear();
+        }
+        cmd.CommandText = RenderSql(layer, z, x, y, o.TileFeatureCap, filters, cmd);
+        await using var rd = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
+        await rd.ReadAsync(ct);
+        return await WriteAsync(http, rd, ct);
+    }
+
+    /// <summary>Writes the tile in column 0 of the current row; null or empty: 204.</summary>
+    static async Task<IResult> WriteAsync(HttpContext http, NpgsqlDataReader rd, CancellationToken ct)
+    {
+        if (rd.IsDBNull(0)) return Results.NoContent();
+        await using var tile = rd.GetStream(0);
+        if (tile.Length == 0) return Results.NoContent();
+        http.Response.ContentType = ContentType;
+        http.Response.ContentLength = tile.Length;
+        await tile.CopyToAsync(http.Response.Body, ct);
+        return Results.Empty;
+    }
+
+    /// <summary>
+    /// The statement rendering one tile (one row, one bytea column: null or empty when no feature),
+    /// with its parameters added to <paramref name="cmd"/>. The endpoint and <see cref="TileStore"/>
+    /// both use it, so a stored tile has the bytes the endpoint would render.
+    /// </summary>
+    internal static string RenderSql(string layer, int z, int x, int y, int cap, MapFilters filters, NpgsqlCommand cmd)
+    {
         cmd.Parameters.Add(new NpgsqlParameter<int>("z", z));
         cmd.Parameters.Add(new NpgsqlParameter<int>("x", x));
         cmd.Parameters.Add(new NpgsqlParameter<int>("y", y));
-        cmd.Parameters.Add(new NpgsqlParameter<int>("cap", o.TileFeatureCap));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("cap", cap));
         cmd.Parameters.Add(new NpgsqlParameter<string>("layer", layer));
         var column = ZoomBands.ColumnFor(z);
         var (join, open, _) = filters.Status("c", cmd);
@@ -59,7 +102,7 @@ public static class TileEndpoints
         var extra = (z >= NamesFromZoom ? ", name" : "") + (layer == "epci" ? ", type" : "");
         // The selection box is the tile plus the 64/4096 buffer that ST_AsMVTGeom keeps, so strokes
         // at tile edges join up.
-        cmd.CommandText = $"""
+        return $"""
             with b as (
                 select ST_TileEnvelope(@z, @x, @y) as env,
                        ST_Transform(ST_TileEnvelope(@z, @x, @y, margin => 64.0 / 4096), 4326) as sel),
@@ -80,15 +123,5 @@ public static class TileEndpoints
                   from sel cross join b)
             select ST_AsMVT(mvt, @layer, 4096, 'geom') from mvt where geom is not null
             """;
-
-        await using var rd = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
-        await rd.ReadAsync(ct);
-        if (rd.IsDBNull(0)) return Results.NoContent();
-        await using var tile = rd.GetStream(0);
-        if (tile.Length == 0) return Results.NoContent();
-        http.Response.ContentType = ContentType;
-        http.Response.ContentLength = tile.Length;
-        await tile.CopyToAsync(http.Response.Body, ct);
-        return Results.Empty;
     }
 }

@@ -1,0 +1,138 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Npgsql;
+using Observatoire.Geo;
+
+namespace Observatoire.Tiles;
+
+/// <summary>
+/// Pre-renders the default view's vector tiles (no filter, today's status) into <c>map_tile</c>
+/// once per data release, the way a tile server seeds its cache: the public map asks for these
+/// tiles far more than for any other, they only change when the data does, and reading one by
+/// primary key costs a fraction of a millisecond where rendering it costs 2–20 ms of PostGIS
+/// (docs/benchmarks.md). Run after every import (<see cref="Import.BundledData"/>, the CLI verbs).
+///
+/// Tiles: for each layer, every tile from its minimum zoom to <see cref="MapOptions.TileStoreMaxZoom"/>
+/// whose buffered envelope meets a member's bounding box (others are empty, rendered on request in
+/// well under a millisecond). Rendering uses <see cref="TileEndpoints.RenderSql"/>, so a stored tile
+/// has the bytes the endpoint renders. All workers read one exported snapshot, so the stored tiles
+/// and the release id they are filed under come from the same state of the data even if an import
+/// commits meanwhile; the release's tiles count once its <c>map_tile_seed</c> row exists.
+/// </summary>
+public static class TileStore
+{
+    // Only the layer the map draws by default: the EPCI layer is switched on by few visitors, and
+    // seeding it too would double the seed's time (15 s more per import, measured); its tiles are
+    // rendered on request and kept by the output cache.
+    static readonly (string Layer, string Types)[] Layers =
+    [
+        ("communes", "'COM'"),
+    ];
+
+    /// <summary>Whether the default-view tiles of this layer are stored (else they are always rendered).</summary>
+    public static bool Stores(string layer) => Layers.Any(l => l.Layer == layer);
+
+    public static async Task SeedAsync(NpgsqlDataSource db, MapOptions options, TextWriter log, CancellationToken ct = default)
+    {
+        await using var lead = await db.OpenConnectionAsync(ct);
+        await using var tx = await lead.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var snapshot = (string)(await Scalar(lead, tx, "select pg_export_snapshot()", ct))!;
+        var release = (int)(await Scalar(lead, tx, "select coalesce(max(id), 0) from data_release", ct))!;
+        if (release == 0) return;   // nothing imported yet
+
+        foreach (var (layer, types) in Layers)
+        {
+            var minZoom = layer == "communes" ? options.CommuneTileMinZoom : options.EpciTileMinZoom;
+            var maxZoom = options.TileStoreMaxZoom;
+            if (minZoom > maxZoom) continue;
+            if (await Scalar(lead, tx, $"select 1 from map_tile_seed where release = {release} and layer = '{layer}'", ct) is not null)
+                continue;
+
+            var watch = Stopwatch.StartNew();
+            var tiles = await TileListAsync(lead, tx, types, minZoom, maxZoom, ct);
+            // Rows left by an interrupted seed of this release are replaced (autonomously: the lead
+            // transaction must keep its snapshot).
+            await using (var clear = db.CreateCommand($"delete from map_tile where release = {release} and layer = '{layer}'"))
+                await clear.ExecuteNonQueryAsync(ct);
+
+            var queue = new ConcurrentQueue<(int Z, int X, int Y)>(tiles);
+            var done = 0;
+            var nextReport = tiles.Count / 4;
+            var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(async _ =>
+            {
+                await using var conn = await db.OpenConnectionAsync(ct);
+                await using var wtx = await conn.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+                await using (var set = new NpgsqlCommand($"set transaction snapshot '{snapshot}'", conn, wtx))
+                    await set.ExecuteNonQueryAsync(ct);
+                // The store can always be rebuilt from the data: no need to wait for each commit's fsync.
+                await using (var set = new NpgsqlCommand("set local synchronous_commit = off", conn, wtx))
+                    await set.ExecuteNonQueryAsync(ct);
+                while (queue.TryDequeue(out var t))
+                {
+                    await using var cmd = new NpgsqlCommand { Connection = conn, Transaction = wtx };
+                    var render = TileEndpoints.RenderSql(layer, t.Z, t.X, t.Y, options.TileFeatureCap,
+                        MapFilters.Default, cmd);
+                    cmd.Parameters.Add(new NpgsqlParameter<int>("release", release));
+                    cmd.CommandText = $"""
+                        insert into map_tile (release, layer, z, x, y, mvt)
+                        select @release, @layer, @z, @x, @y, coalesce(({render}), ''::bytea)
+                        """;
+                    await cmd.ExecuteNonQueryAsync(ct);
+                    var n = Interlocked.Increment(ref done);
+                    if (n == nextReport || n == tiles.Count / 2 || n == tiles.Count * 3 / 4)
+                        log.WriteLine($"  tuiles {layer} : {n}/{tiles.Count}…");
+                }
+                await wtx.CommitAsync(ct);
+            }).ToList();
+            await Task.WhenAll(workers);
+
+            await using (var mark = db.CreateCommand(
+                $"insert into map_tile_seed (release, layer, tiles, seconds) values ({release}, '{layer}', {tiles.Count}, {watch.Elapsed.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)})"))
+                await mark.ExecuteNonQueryAsync(ct);
+            log.WriteLine($"Tuiles pré-calculées ({layer}, zooms {minZoom}–{maxZoom}) : {tiles.Count} en {watch.Elapsed.TotalSeconds:0.0} s.");
+        }
+        await tx.CommitAsync(ct);
+
+        // Older releases are no longer served (the endpoint reads the current release's tiles).
+        await using var prune = db.CreateCommand(
+            $"delete from map_tile where release < {release}; delete from map_tile_seed where release < {release}");
+        await prune.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
+    /// Tiles z ∈ [min, max] meeting the bounding box of a collectivité of these types, the box widened
+    /// by the 64/4096 buffer a tile keeps around itself; costliest (lowest zoom) first so the workers
+    /// finish together.
+    /// </summary>
+    static async Task<List<(int, int, int)>> TileListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string types,
+        int minZoom, int maxZoom, CancellationToken ct)
+    {
+        // Web Mercator: the world is 2·20037508.34 m wide; tile (x, y) at zoom z spans 40075016.69/2^z m.
+        await using var cmd = new NpgsqlCommand($"""
+            with b as (
+                select ST_Transform(ST_Envelope(g.geom), 3857) as e
+                  from collectivite c join collectivite_geometry g on g.collectivite_id = c.id
+                 where c.type in ({types})),
+            z as (select z, 40075016.68557849 / (1 << z) as size from generate_series(@min, @max) z)
+            select distinct z.z, x, y
+              from b cross join z,
+                   generate_series(greatest(0, floor((ST_XMin(e) + 20037508.342789244 - size / 64) / size)::int),
+                                   least((1 << z.z) - 1, floor((ST_XMax(e) + 20037508.342789244 + size / 64) / size)::int)) x,
+                   generate_series(greatest(0, floor((20037508.342789244 - ST_YMax(e) - size / 64) / size)::int),
+                                   least((1 << z.z) - 1, floor((20037508.342789244 - ST_YMin(e) + size / 64) / size)::int)) y
+             order by z.z, x, y
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter<int>("min", minZoom));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("max", maxZoom));
+        var list = new List<(int, int, int)>();
+        await using var rd = await cmd.ExecuteReaderAsync(ct);
+        while (await rd.ReadAsync(ct)) list.Add((rd.GetInt32(0), rd.GetInt32(1), rd.GetInt32(2)));
+        return list;
+    }
+
+    static async Task<object?> Scalar(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        return await cmd.ExecuteScalarAsync(ct);
+    }
+}
