@@ -36,3 +36,13 @@ create index collectivite_departement_cover_idx on collectivite (departement_cod
     include (type, is_open, is_obliged, dataset_count, population_band, atd_count);
 create index collectivite_region_cover_idx on collectivite (region_code)
     include (type, is_open, is_obliged, dataset_count, population_band, atd_count);
+
+-- 3. The GeoJSON text of the two simplified bands, written once when a geometry is stored rather
+--    than on every request (RFC 7946 ring order; 3 decimals for geom_low, which the import snaps to
+--    that grid, 5 (~1 m) for geom_mid: ZoomBands.LowDecimals and GeoEndpoints). Writing it was half
+--    the cost of the national départements answer.
+alter table collectivite_geometry
+    add column geojson_low text generated always as (ST_AsGeoJSON(ST_ForcePolygonCCW(geom_low), 3)) stored,
+    add column geojson_mid text generated always as (ST_AsGeoJSON(ST_ForcePolygonCCW(geom_mid), 5)) stored;
+-- Read whole on every answer: uncompressed, a read is a copy (pglz decompression cost more than it saved).
+alter table collectivite_geometry alter column geojson_low set storage external, alter column geojson_mid set storage external;

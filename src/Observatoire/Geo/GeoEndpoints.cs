@@ -147,7 +147,7 @@ public static class GeoEndpoints
                        count(*) filter (where is_open and is_obliged) as obliged_open, sum(datasets) as datasets
                   from m group by k),
             sel as (
-                select f.id, f.code, f.name, f.type, f.population, f.population_band, f.atd_count, g.{column} as geom,
+                select f.id, f.code, f.name, f.type, f.population, f.population_band, f.atd_count, {GeoJson(column)} as geojson,
                        coalesce(a.n, 0) as n, coalesce(a.open, 0) as open, coalesce(a.obliged, 0) as obliged,
                        coalesce(a.obliged_open, 0) as obliged_open, a.datasets
                   from collectivite f
@@ -167,7 +167,7 @@ public static class GeoEndpoints
         return $"""
             with sel as (
                 select c.id, c.code, c.name, c.type, c.population, c.population_band, c.is_obliged, c.atd_count,
-                       c.epci_siren, c.departement_code, {open} as is_open, {datasets} as datasets, g.{column} as geom
+                       c.epci_siren, c.departement_code, {open} as is_open, {datasets} as datasets, {GeoJson(column)} as geojson
                   from collectivite c
                   join collectivite_geometry g on g.collectivite_id = c.id
                   {join}
@@ -198,7 +198,7 @@ public static class GeoEndpoints
                  where true {members}
                  group by ac.atd_id),
             sel as (
-                select t.id, t.name, t.kind, t.scale, ST_SimplifyPreserveTopology(t.perimeter, @tol) as geom,
+                select t.id, t.name, t.kind, t.scale, ST_AsGeoJSON(ST_ForcePolygonCCW(ST_SimplifyPreserveTopology(t.perimeter, @tol)), @digits) as geojson,
                        coalesce(a.n, 0) as n, coalesce(a.open, 0) as open, coalesce(a.obliged, 0) as obliged, coalesce(a.obliged_open, 0) as obliged_open
                   from atd t {agg} agg a on a.k = t.id
                  where t.perimeter is not null {bboxSql}
@@ -235,7 +235,7 @@ public static class GeoEndpoints
     }
 
     /// <summary>
-    /// The FeatureCollection as text, from the rows of <c>sel</c> (id, geom, properties): assembled by
+    /// The FeatureCollection as text, from the rows of <c>sel</c> (id, geojson, properties): assembled by
     /// concatenation so the geometry text of ST_AsGeoJSON is never re-parsed, and properties through
     /// row_to_json, whose output has no whitespace. Nothing at all is built when the cap is exceeded.
     /// </summary>
@@ -243,11 +243,22 @@ public static class GeoEndpoints
         select (select count(*) from sel),
                '{"type":"FeatureCollection","features":[' || coalesce(string_agg(
                    '{"type":"Feature","id":' || to_json(sel.id)::text
-                   || ',"geometry":' || ST_AsGeoJSON(ST_ForcePolygonCCW(sel.geom), @digits)
+                   || ',"geometry":' || sel.geojson
                    || ',"properties":' || (select row_to_json(p) from (select {{properties}}) p)::text || '}',
                    ',' order by {{orderBy}}), '') || ']}'
           from sel where (select count(*) from sel) <= @cap
         """;
+
+    /// <summary>
+    /// The geometry's GeoJSON text for a band: the two simplified bands are written once at import
+    /// (generated columns of migration 005, same decimals as <c>@digits</c>), the full one here.
+    /// </summary>
+    static string GeoJson(string column) => column switch
+    {
+        "geom_low" => "g.geojson_low",
+        "geom_mid" => "g.geojson_mid",
+        _ => $"ST_AsGeoJSON(ST_ForcePolygonCCW(g.{column}), @digits)",
+    };
 
     /// <summary>minLon,minLat,maxLon,maxLat within WGS 84 bounds, min &lt; max; null when malformed.</summary>
     public static double[]? ParseBbox(string s)
