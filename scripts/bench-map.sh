@@ -73,7 +73,7 @@ DEP_BR=$(curl -s -H 'Accept-Encoding: br' "$DEP_URL" | wc -c)
 { echo "select md5(t.doc) from ("; grep -v '^--' "$HERE/departements.sql"; echo ") t;"; } > "$TMP/dep-md5.sql"
 [ "$("${PSQL[@]}" -At -f "$TMP/dep-md5.sql")" = "$(md5sum < "$TMP/dep.json" | cut -d' ' -f1)" ] \
   || die "departements.sql ne produit plus les octets de l'endpoint : mettez-le à jour depuis GeoEndpoints.cs"
-DEP_UNCACHED=$(wrk_run 1 "$DEP_URL" MODE=unique)
+DEP_UNCACHED=$(wrk_run 1 "$DEP_URL" MODE=nocache)
 DEP_CACHED=$(wrk_run 1 "$DEP_URL" MODE=fixed)
 DEP_CACHED10=$(wrk_run 10 "$DEP_URL" MODE=fixed)
 { grep -v '^--' "$HERE/departements.sql"; echo ";"; } > "$TMP/dep.sql"
@@ -95,14 +95,14 @@ for z in 10 8; do
     || die "tile.sql ne produit plus les octets de l'endpoint (z$z) : mettez-le à jour depuis TileEndpoints.cs"
   [ "$("${PSQL[@]}" -At -c "select md5(mvt) from map_tile where release = $RELEASE and layer = 'communes' and z = $z and x = $rx and y = $ry")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
     || die "la tuile stockée (map_tile) n'a pas les octets de l'endpoint (z$z)"
-  T_HTTP[$z]=$(wrk_run 10 "$BASE/" MODE=unique TILES="$z $xmin $xmax $ymin $ymax")
+  T_HTTP[$z]=$(wrk_run 10 "$BASE/" MODE=nocache TILES="$z $xmin $xmax $ymin $ymax")
   { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)";
     echo "select mvt from map_tile where release = $RELEASE and layer = 'communes' and z = :z and x = :x and y = :y;"; } > "$TMP/store-$z.sql"
   T_SQL[$z]=$(pgbench_run 10 "$TMP/store-$z.sql" -M prepared -D z="$z")
   { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)"; grep -v '^--' "$HERE/tile.sql" | sed "s/:col/$col/g; s/:names/$names/g"; echo ";"; } > "$TMP/tile-$z.sql"
   T_RENDER[$z]=$(pgbench_run 10 "$TMP/tile-$z.sql" -D z="$z")
   # A filtered view is never stored: rendered on request (obliged communes only).
-  T_FHTTP[$z]=$(wrk_run 10 "$BASE/" MODE=unique TILES="$z $xmin $xmax $ymin $ymax" QUERY="obliged=true")
+  T_FHTTP[$z]=$(wrk_run 10 "$BASE/" MODE=nocache TILES="$z $xmin $xmax $ymin $ymax" QUERY="obliged=true")
   sed "s/where c.type = 'COM' and/where c.type = 'COM' and c.is_obliged and/" "$TMP/tile-$z.sql" > "$TMP/ftile-$z.sql"
   T_FSQL[$z]=$(pgbench_run 10 "$TMP/ftile-$z.sql" -D z="$z")
   # Sizes: every tile of the range at z8 (a few hundred); a 400-tile sample at z10.

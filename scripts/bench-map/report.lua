@@ -1,6 +1,8 @@
 -- Shared by the wrk runs of scripts/bench-map.sh: one summary line in milliseconds.
--- MODE=unique appends a unique query parameter to every request, so no cache answers it
--- (the endpoints ignore unknown parameters; the output cache and the ETag vary by query).
+-- MODE=nocache sends "Cache-Control: no-cache": the output cache does not answer, the endpoint
+-- computes the answer (and the cache keeps one copy per URL, as with real visitors).
+-- MODE=unique appends a unique query parameter to every request instead (the endpoints ignore
+-- unknown parameters): every answer is stored anew, so the cache fills up and evicts as it goes.
 -- TILES="z xmin xmax ymin ymax" draws a random tile of that range per request.
 local mode = os.getenv("MODE") or "fixed"
 local tiles = os.getenv("TILES")
@@ -23,6 +25,7 @@ function request()
     local sep = path:find("?", 1, true) and "&" or "?"
     path = string.format("%s%s_=%d-%d", path, sep, id or 0, counter)
   end
+  if mode == "nocache" then return wrk.format("GET", path, { ["Cache-Control"] = "no-cache" }) end
   return wrk.format("GET", path)
 end
 

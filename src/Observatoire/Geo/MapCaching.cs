@@ -87,6 +87,15 @@ public static class MapCache
         return false;
     }
 
+    /// <summary>
+    /// For an answer that is already a stored copy (a pre-rendered tile): keep it out of the output
+    /// cache, which would only hold a second copy of it in memory.
+    /// </summary>
+    public static void DoNotStore(HttpContext http)
+    {
+        if (http.Features.Get<IOutputCacheFeature>() is { } f) f.Context.AllowCacheStorage = false;
+    }
+
     /// <summary>Output cache policy of the map endpoints (see the class summary).</summary>
     sealed class ReleasePolicy : IOutputCachePolicy
     {
@@ -96,7 +105,10 @@ public static class MapCache
             var cacheable = HttpMethods.IsGet(req.Method) || HttpMethods.IsHead(req.Method);
             var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<MapOptions>>().Value;
             context.EnableOutputCaching = true;
-            context.AllowCacheLookup = cacheable;
+            // "Cache-Control: no-cache" from the client (a hard reload, a benchmark of the uncached
+            // path) asks for a fresh answer: it is computed again, and replaces the stored one.
+            context.AllowCacheLookup = cacheable && !req.Headers.CacheControl.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase)
+                && !req.Headers.Pragma.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase);
             context.AllowCacheStorage = cacheable;
             context.AllowLocking = true;
             context.CacheVaryByRules.QueryKeys = "*";

@@ -61,7 +61,10 @@ public static class TileEndpoints
             cmd.Parameters.Add(new NpgsqlParameter<int>("y", y));
             await using (var stored = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct))
                 if (await stored.ReadAsync(ct))
+                {
+                    MapCache.DoNotStore(http);
                     return await WriteAsync(http, stored, ct);
+                }
             // Not stored (a tile at sea, or the release's tiles are still being rendered): render it.
             cmd.Parameters.Clear();
         }

@@ -4,6 +4,7 @@ using NetTopologySuite.Algorithm;
 using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO.Converters;
+using Observatoire.Geo;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Geo;
@@ -191,6 +192,32 @@ public sealed class GeoJsonTests(LoadedDatabase db)
         // Another request is another representation: another tag.
         var other = await client.GetAsync("/api/geo/departements?zoom=8");
         Assert.NotEqual(etag.Tag, other.Headers.ETag?.Tag);
+    }
+
+    [Fact]
+    public async Task A_no_cache_request_is_computed_afresh_and_replaces_the_cached_answer()
+    {
+        var client = db.App.CreateClient();
+        await MapCache.EvictAsync(db.App.Services);
+        const string url = "/api/geo/regions?zoom=5&essai=no-cache";
+        var name = await db.ScalarAsync<string>("select name from collectivite where id = 'REG-53'");
+        Assert.Contains($"\"{name}\"", await client.GetStringAsync(url));
+        try
+        {
+            // Changed behind the application's back (no new release): the cached answer still says the old name…
+            await db.ScalarAsync<int>("update collectivite set name = name || ' (essai)' where id = 'REG-53' returning 1");
+            Assert.DoesNotContain("(essai)", await client.GetStringAsync(url));
+            // …until a client asks for a fresh one, which then replaces it.
+            var fresh = new HttpRequestMessage(HttpMethod.Get, url);
+            fresh.Headers.CacheControl = new System.Net.Http.Headers.CacheControlHeaderValue { NoCache = true };
+            Assert.Contains($"\"{name} (essai)\"", await (await client.SendAsync(fresh)).Content.ReadAsStringAsync());
+            Assert.Contains($"\"{name} (essai)\"", await client.GetStringAsync(url));
+        }
+        finally
+        {
+            await db.ScalarAsync<int>("update collectivite set name = $1 where id = 'REG-53' returning 1", name);
+            await MapCache.EvictAsync(db.App.Services);
+        }
     }
 
     [Fact]

@@ -100,11 +100,14 @@ public sealed class TileStoreTests(LoadedDatabase db)
         await MapCache.EvictAsync(db.App.Services);   // the server re-reads the release another test may have added
         try
         {
-            // Swap the stored bytes: if the endpoint answers them, it read the store (a unique query
-            // parameter keeps the output cache out of the way; the endpoint ignores it).
+            // Swap the stored bytes: if the endpoint answers them, it read the store (the unique query
+            // parameter, which the endpoint ignores, keeps other tests' cached answers out of the way).
+            var url = $"/tiles/communes/10/{x}/{y}.pbf?essai={Guid.NewGuid():N}";
+            Assert.Equal(stored, await client.GetByteArrayAsync(url));
             await db.ScalarAsync<int>("update map_tile set mvt = $1 where release = $2 and layer = 'communes' and z = 10 and x = $3 and y = $4 returning 1",
                 other!, release, x, y);
-            var res = await client.GetAsync($"/tiles/communes/10/{x}/{y}.pbf?essai={Guid.NewGuid():N}");
+            // Same URL again: a stored tile is not copied into the output cache, so the store answers.
+            var res = await client.GetAsync(url);
             Assert.Equal(HttpStatusCode.OK, res.StatusCode);
             Assert.Equal(other, await res.Content.ReadAsByteArrayAsync());
 
@@ -133,6 +136,7 @@ public sealed class TileStoreTests(LoadedDatabase db)
         Assert.Equal("", log.ToString());
 
         var after = await db.ScalarAsync<int>("insert into data_release (kind, vintage, checksum) values ('essai-tuiles', 'essai', 'essai') returning id");
+        await MapCache.EvictAsync(db.App.Services);   // the server must not keep the previous release for 5 s
         await TileStore.SeedAsync(db.DataSource, Options, log);
         Assert.Contains("Tuiles pré-calculées (communes", log.ToString());
         Assert.Equal(count, await db.ScalarAsync<long>("select count(*) from map_tile where release = $1", after));
