@@ -17,14 +17,6 @@ public sealed class TileStoreTests(LoadedDatabase db)
 {
     static readonly MapOptions Options = new();
 
-    /// <summary>The XYZ tile holding a lon/lat (the slippy-map formula, independent of the store's SQL).</summary>
-    static (int X, int Y) TileOf(double lon, double lat, int z)
-    {
-        var n = 1 << z;
-        var r = lat * Math.PI / 180;
-        return ((int)Math.Floor((lon + 180) / 360 * n), (int)Math.Floor((1 - Math.Log(Math.Tan(r) + 1 / Math.Cos(r)) / Math.PI) / 2 * n));
-    }
-
     async Task<int> ReleaseAsync() => await db.ScalarAsync<int>("select max(id) from data_release");
 
     async Task<byte[]?> StoredAsync(int release, int z, int x, int y)
@@ -57,7 +49,7 @@ public sealed class TileStoreTests(LoadedDatabase db)
         Assert.True(communes.Count > 34_000);
         for (var z = Options.CommuneTileMinZoom; z <= Options.TileStoreMaxZoom; z++)
         {
-            var byTile = communes.GroupBy(c => TileOf((double)c[1]!, (double)c[2]!, z));
+            var byTile = communes.GroupBy(c => SlippyTiles.TileOf((double)c[1]!, (double)c[2]!, z));
             foreach (var tile in byTile)
             {
                 var bytes = await StoredAsync(release, z, tile.Key.X, tile.Key.Y);
@@ -91,7 +83,7 @@ public sealed class TileStoreTests(LoadedDatabase db)
     public async Task The_endpoint_answers_default_tiles_from_the_store_and_filtered_ones_by_rendering()
     {
         var release = await ReleaseAsync();
-        var (x, y) = TileOf(4.83, 45.76, 10);   // Lyon
+        var (x, y) = SlippyTiles.TileOf(4.83, 45.76, 10);   // Lyon
         var stored = await StoredAsync(release, 10, x, y);
         Assert.NotNull(stored);
         var other = (await db.RowsAsync("select mvt from map_tile where release = $1 and layer = 'communes' and z = 10 and length(mvt) > 0 and (x, y) <> ($2, $3) limit 1",
@@ -142,7 +134,7 @@ public sealed class TileStoreTests(LoadedDatabase db)
         Assert.Equal(count, await db.ScalarAsync<long>("select count(*) from map_tile where release = $1", after));
         Assert.Equal(0L, await db.ScalarAsync<long>("select count(*) from map_tile where release <> $1", after));
         Assert.Equal(0L, await db.ScalarAsync<long>("select count(*) from map_tile_seed where release <> $1", after));
-        var (x, y) = TileOf(-1.68, 48.11, 9);
+        var (x, y) = SlippyTiles.TileOf(-1.68, 48.11, 9);
         Assert.Equal(await RenderAsync(9, x, y), await StoredAsync(after, 9, x, y));
     }
 }

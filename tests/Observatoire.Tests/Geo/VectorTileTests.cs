@@ -11,16 +11,6 @@ namespace Observatoire.Tests.Geo;
 [Collection(LoadedCollection.Name)]
 public sealed class VectorTileTests(LoadedDatabase db)
 {
-    /// <summary>The XYZ tile holding a lon/lat at a zoom (Web Mercator, as Leaflet numbers them).</summary>
-    static (int X, int Y) TileOf(double lon, double lat, int z)
-    {
-        var n = 1 << z;
-        var x = (int)Math.Floor((lon + 180) / 360 * n);
-        var r = lat * Math.PI / 180;
-        var y = (int)Math.Floor((1 - Math.Log(Math.Tan(r) + 1 / Math.Cos(r)) / Math.PI) / 2 * n);
-        return (x, y);
-    }
-
     async Task<NetTopologySuite.IO.VectorTiles.VectorTile> ReadAsync(string layer, int z, int x, int y, string query = "")
     {
         var res = await db.App.CreateClient().GetAsync($"/tiles/{layer}/{z}/{x}/{y}.pbf{query}");
@@ -36,7 +26,7 @@ public sealed class VectorTileTests(LoadedDatabase db)
     public async Task The_communes_tile_over_Rennes_holds_Rennes_with_its_status(int z)
     {
         var raw = RawCog.CurrentCommunes.Single(c => (string?)c["code"] == "35238");
-        var (x, y) = TileOf(-1.68, 48.11, z);
+        var (x, y) = SlippyTiles.TileOf(-1.68, 48.11, z);
         var tile = await ReadAsync("communes", z, x, y);
         var layer = Assert.Single(tile.Layers);
         Assert.Equal("communes", layer.Name);
@@ -59,7 +49,7 @@ public sealed class VectorTileTests(LoadedDatabase db)
     [Fact]
     public async Task The_epci_tile_has_the_epci_layer()
     {
-        var (x, y) = TileOf(-1.68, 48.11, 8);
+        var (x, y) = SlippyTiles.TileOf(-1.68, 48.11, 8);
         var tile = await ReadAsync("epci", 8, x, y);
         var layer = Assert.Single(tile.Layers);
         Assert.Equal("epci", layer.Name);
@@ -69,7 +59,7 @@ public sealed class VectorTileTests(LoadedDatabase db)
     [Fact]
     public async Task A_filter_removes_features_from_the_tile()
     {
-        var (x, y) = TileOf(-1.68, 48.11, 10);
+        var (x, y) = SlippyTiles.TileOf(-1.68, 48.11, 10);
         var all = await ReadAsync("communes", 10, x, y);
         var obliged = await ReadAsync("communes", 10, x, y, "?obliged=true");
         Assert.True(obliged.Layers.Single().Features.Count < all.Layers.Single().Features.Count);
