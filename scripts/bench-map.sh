@@ -95,6 +95,7 @@ for z in 10 8; do
     || die "tile.sql ne produit plus les octets de l'endpoint (z$z) : mettez-le à jour depuis TileEndpoints.cs"
   [ "$("${PSQL[@]}" -At -c "select md5(mvt) from map_tile where release = $RELEASE and layer = 'communes' and z = $z and x = $rx and y = $ry")" = "$(md5sum < "$TMP/t.pbf" | cut -d' ' -f1)" ] \
     || die "la tuile stockée (map_tile) n'a pas les octets de l'endpoint (z$z)"
+  DURATION=3 wrk_run 10 "$BASE/" MODE=nocache TILES="$z $xmin $xmax $ymin $ymax" >/dev/null   # warm-up (JIT, buffers)
   T_HTTP[$z]=$(wrk_run 10 "$BASE/" MODE=nocache TILES="$z $xmin $xmax $ymin $ymax")
   { echo "\\set x random($xmin, $xmax)"; echo "\\set y random($ymin, $ymax)";
     echo "select mvt from map_tile where release = $RELEASE and layer = 'communes' and z = :z and x = :x and y = :y;"; } > "$TMP/store-$z.sql"

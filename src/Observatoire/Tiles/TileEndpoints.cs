@@ -53,7 +53,15 @@ public static class TileEndpoints
         {
             // The default view is pre-rendered per data release (TileStore): one primary-key read.
             var release = await http.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
-            cmd.CommandText = "select mvt from map_tile where release = @release and layer = @layer and z = @z and x = @x and y = @y";
+            // A tile the complete seed did not store meets no commune (the seed lists every tile that
+            // can): an empty row, answered 204 without rendering. No row at all: the seed of this
+            // release is not complete, render.
+            cmd.CommandText = """
+                select mvt from map_tile where release = @release and layer = @layer and z = @z and x = @x and y = @y
+                union all
+                select ''::bytea from map_tile_seed where release = @release and layer = @layer
+                limit 1
+                """;
             cmd.Parameters.Add(new NpgsqlParameter<int>("release", release));
             cmd.Parameters.Add(new NpgsqlParameter<string>("layer", layer));
             cmd.Parameters.Add(new NpgsqlParameter<short>("z", (short)z));
@@ -65,7 +73,7 @@ public static class TileEndpoints
                     MapCache.DoNotStore(http);
                     return await WriteAsync(http, stored, ct);
                 }
-            // Not stored (a tile at sea, or the release's tiles are still being rendered): render it.
+            // The release's tiles are still being rendered (or the server reads an older release): render it.
             cmd.Parameters.Clear();
         }
         cmd.CommandText = RenderSql(layer, z, x, y, o.TileFeatureCap, filters, cmd);

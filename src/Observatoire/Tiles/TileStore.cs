@@ -13,8 +13,8 @@ namespace Observatoire.Tiles;
 /// (docs/benchmarks.md). Run after every import (<see cref="Import.BundledData"/>, the CLI verbs).
 ///
 /// Tiles: for each layer, every tile from its minimum zoom to <see cref="MapOptions.TileStoreMaxZoom"/>
-/// whose buffered envelope meets a member's bounding box (others are empty, rendered on request in
-/// well under a millisecond). Rendering uses <see cref="TileEndpoints.RenderSql"/>, so a stored tile
+/// whose buffered envelope meets a member's bounding box. No other tile of those zooms can hold a
+/// feature, so once the seed is complete the endpoint answers them 204 without rendering. Rendering uses <see cref="TileEndpoints.RenderSql"/>, so a stored tile
 /// has the bytes the endpoint renders. All workers read one exported snapshot, so the stored tiles
 /// and the release id they are filed under come from the same state of the data even if an import
 /// commits meanwhile; the release's tiles count once its <c>map_tile_seed</c> row exists.
@@ -101,7 +101,7 @@ public static class TileStore
 
     /// <summary>
     /// Tiles z ∈ [min, max] meeting the bounding box of a collectivité of these types, the box widened
-    /// by the 64/4096 buffer a tile keeps around itself; costliest (lowest zoom) first so the workers
+    /// by the 64/4096 buffer a tile keeps around itself (and 1 m against rounding at tile edges); costliest (lowest zoom) first so the workers
     /// finish together.
     /// </summary>
     static async Task<List<(int, int, int)>> TileListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string types,
@@ -116,10 +116,10 @@ public static class TileStore
             z as (select z, 40075016.68557849 / (1 << z) as size from generate_series(@min, @max) z)
             select distinct z.z, x, y
               from b cross join z,
-                   generate_series(greatest(0, floor((ST_XMin(e) + 20037508.342789244 - size / 64) / size)::int),
-                                   least((1 << z.z) - 1, floor((ST_XMax(e) + 20037508.342789244 + size / 64) / size)::int)) x,
-                   generate_series(greatest(0, floor((20037508.342789244 - ST_YMax(e) - size / 64) / size)::int),
-                                   least((1 << z.z) - 1, floor((20037508.342789244 - ST_YMin(e) + size / 64) / size)::int)) y
+                   generate_series(greatest(0, floor((ST_XMin(e) + 20037508.342789244 - size / 64 - 1) / size)::int),
+                                   least((1 << z.z) - 1, floor((ST_XMax(e) + 20037508.342789244 + size / 64 + 1) / size)::int)) x,
+                   generate_series(greatest(0, floor((20037508.342789244 - ST_YMax(e) - size / 64 - 1) / size)::int),
+                                   least((1 << z.z) - 1, floor((20037508.342789244 - ST_YMin(e) + size / 64 + 1) / size)::int)) y
              order by z.z, x, y
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter<int>("min", minZoom));

@@ -80,6 +80,30 @@ public sealed class TileStoreTests(LoadedDatabase db)
     }
 
     [Fact]
+    public async Task Tiles_the_seed_left_out_are_empty_and_answered_204()
+    {
+        var release = await ReleaseAsync();
+        // The riskiest tiles: the neighbours of stored ones (coasts, borders), where a commune just
+        // past the tile's edge could still reach into its buffer.
+        var ring = await db.RowsAsync("""
+            select distinct t.z, t.x + dx, t.y + dy
+              from map_tile t, generate_series(-1, 1) dx, generate_series(-1, 1) dy
+             where t.release = $1 and t.layer = 'communes' and t.z in (7, 8, 10)
+               and not exists (select 1 from map_tile s where s.release = t.release and s.layer = t.layer
+                                  and s.z = t.z and s.x = t.x + dx and s.y = t.y + dy)
+             order by 1, 2, 3
+            """, release);
+        Assert.True(ring.Count > 100, $"{ring.Count} voisines seulement");
+        foreach (var r in ring.Where((_, i) => i % 3 == 0))
+            Assert.Empty(await RenderAsync((short)r[0]!, (int)r[1]!, (int)r[2]!));
+
+        var client = db.App.CreateClient();
+        var first = ring[0];
+        var res = await client.GetAsync($"/tiles/communes/{first[0]}/{first[1]}/{first[2]}.pbf");
+        Assert.Equal(HttpStatusCode.NoContent, res.StatusCode);
+    }
+
+    [Fact]
     public async Task The_endpoint_answers_default_tiles_from_the_store_and_filtered_ones_by_rendering()
     {
         var release = await ReleaseAsync();
