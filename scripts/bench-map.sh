@@ -64,6 +64,9 @@ PY
 # Warm-up (JIT, plans, PostgreSQL buffers).
 for _ in 1 2 3; do curl -s -o /dev/null "$BASE/api/geo/departements?zoom=5&_=warm$RANDOM"; curl -s -o /dev/null "$BASE/tiles/communes/10/505/355.pbf?_=warm$RANDOM"; done
 
+# Let the build's load settle (at most 60 s): the 1-minute load average is printed with the results.
+for _ in $(seq 12); do awk '{exit !($1 < 1.0)}' /proc/loadavg && break; sleep 5; done
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 say "1. Départements, zoom national…"
 DEP_URL="$BASE/api/geo/departements?zoom=5"
 curl -s -o "$TMP/dep.json" "$DEP_URL"
@@ -132,7 +135,7 @@ cat <<MD
 
 ### Run of $(date -u +%Y-%m-%d) — \`scripts/bench-map.sh --duration $DURATION\`
 
-Machine: $(nproc) cores ($CPU), $MEM RAM; load average at start $(cut -d' ' -f1-3 /proc/loadavg). PostgreSQL $(psql_admin -tAc 'show server_version' postgres), Release build, loopback.
+Machine: $(nproc) cores ($CPU), $MEM RAM; load average (1, 5, 15 min) when the measures started $LOAD_START, when they ended $(cut -d' ' -f1-3 /proc/loadavg) (the bench's own load counts). PostgreSQL $(psql_admin -tAc 'show server_version' postgres), Release build, loopback.
 
 | measure | result | goal |
 |---|---|---|
