@@ -1,21 +1,33 @@
 using System.Collections;
+using System.Linq.Expressions;
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.Filters;
 using Microsoft.AspNetCore.OData.Extensions;
 using Microsoft.AspNetCore.OData.Query;
+using Microsoft.AspNetCore.OData.Results;
+using Microsoft.EntityFrameworkCore.Query;
+using Microsoft.OData;
+using Microsoft.OData.UriParser;
 
 namespace Observatoire.OData;
 
 /// <summary>
-/// [EnableQuery] with the service's limits, and two changes:
+/// [EnableQuery] with the service's limits, and three changes:
 /// <list type="bullet">
 /// <item>errors use <see cref="ODataErrors"/> (French + English, no stack trace);</item>
 /// <item>the query runs before the response starts. The library normally enumerates the IQueryable
 /// while it writes the body, so a database error arrives as HTTP 200 with a truncated JSON; here
-/// the (page-size-bounded) page and the $count are read first, and an error becomes a proper 4xx.</item>
+/// the page and the $count are read first, and an error becomes a proper 4xx;</item>
+/// <item>the page, the $count and a single entity are read with async EF calls. The library reads
+/// the server-driven page with a blocking ToList (TruncatedCollection, AspNetCoreOData #775/#253)
+/// and $count with a blocking Queryable.LongCount: under concurrency thread-pool threads then sit
+/// in Socket.Receive. So this attribute builds the query with the library's own query options
+/// (same translation, same validation, same stable ordering and nested paging) but takes over the
+/// last step: Take(page size + 1), @odata.nextLink (the library's $skip form) and @odata.count.</item>
 /// </list>
 /// </summary>
-public sealed class ObservatoireQueryAttribute : EnableQueryAttribute
+public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
 {
     public ObservatoireQueryAttribute()
     {
@@ -31,6 +43,15 @@ public sealed class ObservatoireQueryAttribute : EnableQueryAttribute
         EnsureStableOrdering = true;
     }
 
+    /// <summary>What OnActionExecuted built and OnResultExecutionAsync runs.</summary>
+    sealed record PendingQuery(IQueryable Rows, IQueryable? CountOf, int PageSize, bool Single, bool CountOnly);
+
+    static readonly object PendingKey = new();
+
+    /// <summary>Options applied after $apply/$filter/$search, i.e. not part of what $count counts.</summary>
+    const AllowedQueryOptions NotCounted = AllowedQueryOptions.OrderBy | AllowedQueryOptions.Select | AllowedQueryOptions.Expand
+        | AllowedQueryOptions.Skip | AllowedQueryOptions.Top | AllowedQueryOptions.SkipToken | AllowedQueryOptions.Count;
+
     public override void OnActionExecuting(ActionExecutingContext context)
     {
         try { base.OnActionExecuting(context); }
@@ -40,10 +61,96 @@ public sealed class ObservatoireQueryAttribute : EnableQueryAttribute
 
     public override void OnActionExecuted(ActionExecutedContext context)
     {
+        if (context.Result is ObjectResult { Value: IQueryable or SingleResult, StatusCode: null or (>= 200 and < 300) } result
+            && context.HttpContext.Response.StatusCode is >= 200 and < 300)
+        {
+            try
+            {
+                if (Build(context, result.Value) is { } pending)
+                {
+                    context.HttpContext.Items[PendingKey] = pending;
+                    return;
+                }
+            }
+            catch (Exception e) when (e is ODataException or NotSupportedException or NotImplementedException or ArgumentException or InvalidOperationException)
+            {
+                // The library answers these with 400 too (EnableQueryAttribute.OnActionExecuted).
+                context.Result = ODataErrors.Result(ODataErrors.FromException(e) ?? ODataErrors.FromLibraryMessage(e.Message));
+                return;
+            }
+        }
+        // The library's own (synchronous) path: other results, and $levels (see Build).
         try { base.OnActionExecuted(context); }
         catch (Exception e) when (ODataErrors.FromException(e) is { } err) { context.Result = ODataErrors.Result(err); }
         context.Result = Rewrite(context.Result);
     }
+
+    /// <summary>
+    /// The query of the response, not executed: the library's ODataQueryOptions.ApplyTo pipeline
+    /// ($apply, $filter, $search; stable $orderby; $select/$expand with nested paging; $skip, $top)
+    /// minus its final LimitResults, which would run the query synchronously. Null for $levels, which
+    /// only the library expands (its ProcessedSelectExpandClause is internal): that rare request keeps
+    /// the library's path.
+    /// </summary>
+    PendingQuery? Build(ActionExecutedContext context, object value)
+    {
+        var request = context.HttpContext.Request;
+        var single = value as SingleResult;
+        var source = single?.Queryable ?? (IQueryable)value;
+        var model = GetModel(source.ElementType, request, context.ActionDescriptor);
+        var options = CreateAndValidateQueryOptions(request, new ODataQueryContext(model, source.ElementType, request.ODataFeature().Path));
+        if (single is not null && (options.Filter, options.Count, options.OrderBy, options.Skip, options.Top) is not (null, null, null, null, null))
+            throw new ODataException("The requested resource is not a collection. Query options $filter, $orderby, $count, $skip, and $top can be applied only on collections.");
+        if (options.SelectExpand?.SelectExpandClause is { } clause && HasLevels(clause)) return null;
+
+        var settings = new ODataQuerySettings
+        {
+            PageSize = null, // no LimitResults: Take(page + 1) is added when the query runs
+            EnsureStableOrdering = EnsureStableOrdering,
+            HandleNullPropagation = HandleNullPropagation,
+            EnableConstantParameterization = EnableConstantParameterization,
+            EnableCorrelatedSubqueryBuffering = EnableCorrelatedSubqueryBuffering,
+            HandleReferenceNavigationPropertyExpandFilter = HandleReferenceNavigationPropertyExpandFilter,
+            MaxFunctionCallDepth = MaxFunctionCallDepth,
+        };
+        var counted = options.ApplyTo(source, settings, NotCounted);
+        if (request.IsCountRequest()) return new(counted, counted, 0, false, true);
+
+        // From here on the page size is set, as the library sets it: it makes the order stable
+        // (key last) and bounds expanded collections (Take(page + 1) inside the projection).
+        settings.PageSize = PageSize;
+        var rows = counted;
+        if ((settings.EnsureStableOrdering ? options.GenerateStableOrder() : options.OrderBy) is { } order)
+        {
+            order.Compute = options.Compute;
+            rows = order.ApplyTo(rows, settings);
+        }
+        if (options.SkipToken is not null) rows = options.SkipToken.ApplyTo(rows, settings, options);
+        if (options.SelectExpand is { } selectExpand)
+        {
+            selectExpand.Compute = options.Compute;
+            request.ODataFeature().SelectExpandClause = selectExpand.SelectExpandClause;
+            rows = selectExpand.ApplyTo(rows, settings);
+        }
+        if (options.Skip is not null) rows = options.Skip.ApplyTo(rows, settings);
+        if (options.Top is not null) rows = options.Top.ApplyTo(rows, settings);
+        return new(rows, options.Count?.Value == true ? counted : null, PreferredPageSize(request, PageSize), single is not null, false);
+    }
+
+    static bool HasLevels(SelectExpandClause clause) => clause.SelectedItems.OfType<ExpandedNavigationSelectItem>()
+        .Any(e => e.LevelsOption is not null || (e.SelectAndExpand is { } inner && HasLevels(inner)));
+
+    /// <summary>A client's Prefer: odata.maxpagesize=N lowers the page size, as in the library.</summary>
+    static int PreferredPageSize(HttpRequest request, int pageSize)
+    {
+        foreach (var prefer in request.Headers["Prefer"])
+            if (prefer is not null && MaxPageSize().Match(prefer) is { Success: true } m && int.TryParse(m.Groups[1].Value, out var n) && n > 0)
+                return Math.Min(n, pageSize);
+        return pageSize;
+    }
+
+    [GeneratedRegex(@"(?:^|[\s,;])(?:odata\.)?maxpagesize=(\d+)", RegexOptions.IgnoreCase)]
+    private static partial Regex MaxPageSize();
 
     /// <summary>The library answers a bad query with its own error object (message + stack trace): keep the message only.</summary>
     static IActionResult? Rewrite(IActionResult? r)
@@ -53,7 +160,7 @@ public sealed class ObservatoireQueryAttribute : EnableQueryAttribute
         {
             SerializableError se => string.Join(" ", new[] { "Message", "ExceptionMessage" }
                 .Select(k => se.TryGetValue(k, out var v) ? v?.ToString() : null).Where(v => !string.IsNullOrEmpty(v)).Distinct()),
-            Microsoft.OData.ODataError oe => oe.Message,
+            ODataError oe => oe.Message,
             string s => s,
             _ => null,
         };
@@ -64,17 +171,13 @@ public sealed class ObservatoireQueryAttribute : EnableQueryAttribute
 
     public override async Task OnResultExecutionAsync(ResultExecutingContext context, ResultExecutionDelegate next)
     {
-        if (context.Result is ObjectResult { Value: IQueryable q } result)
+        if (context.Result is ObjectResult result)
         {
+            var pending = context.HttpContext.Items.TryGetValue(PendingKey, out var p) ? p as PendingQuery : null;
             try
             {
-                var page = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(q.ElementType))!;
-                if (q is IAsyncEnumerable<object> rows)
-                    await foreach (var row in rows.WithCancellation(context.HttpContext.RequestAborted)) page.Add(row);
-                else
-                    foreach (var row in q) page.Add(row);
-                result.Value = page.AsQueryable();
-                _ = context.HttpContext.ODataFeature().TotalCount; // runs the $count query now
+                if (pending is not null) await RunAsync(context, result, pending, context.HttpContext.RequestAborted);
+                else if (result.Value is IQueryable) _ = context.HttpContext.ODataFeature().TotalCount; // library path: count now, not mid-body
             }
             catch (Exception e) when (ODataErrors.FromException(e) is { } err)
             {
@@ -82,5 +185,53 @@ public sealed class ObservatoireQueryAttribute : EnableQueryAttribute
             }
         }
         await base.OnResultExecutionAsync(context, next);
+    }
+
+    static async Task RunAsync(ResultExecutingContext context, ObjectResult result, PendingQuery q, CancellationToken ct)
+    {
+        var feature = context.HttpContext.ODataFeature();
+        if (q.CountOnly)
+        {
+            result.Value = await LongCountAsync(q.CountOf!, ct);
+            return;
+        }
+        // One row more than the page tells whether there is a next page.
+        var page = await ToListAsync(Take(q.Rows, q.Single ? 2 : q.PageSize + 1), ct);
+        if (q.Single)
+        {
+            if (page.Count > 1) throw new InvalidOperationException("More than one entity for a single-entity request.");
+            if (page.Count == 0) context.Result = new StatusCodeResult(StatusCodes.Status404NotFound);
+            else result.Value = page[0];
+            return;
+        }
+        if (page.Count > q.PageSize)
+        {
+            page.RemoveAt(q.PageSize);
+            feature.NextLink = context.HttpContext.Request.GetNextPageLink(q.PageSize, null, null);
+        }
+        if (q.CountOf is not null) feature.TotalCount = await LongCountAsync(q.CountOf, ct);
+        result.Value = page.AsQueryable();
+    }
+
+    static IQueryable Take(IQueryable q, int n) =>
+        q.Provider.CreateQuery(Expression.Call(typeof(Queryable), nameof(Queryable.Take), [q.ElementType], q.Expression, Expression.Constant(n)));
+
+    /// <summary>The rows in a List of the element type (the serializer reads the type from it).</summary>
+    static async Task<IList> ToListAsync(IQueryable q, CancellationToken ct)
+    {
+        var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(q.ElementType))!;
+        if (q is IAsyncEnumerable<object> rows)
+            await foreach (var row in rows.WithCancellation(ct)) list.Add(row);
+        else
+            foreach (var row in q) list.Add(row); // not EF (never the case for our controllers)
+        return list;
+    }
+
+    static async Task<long> LongCountAsync(IQueryable q, CancellationToken ct)
+    {
+        var count = Expression.Call(typeof(Queryable), nameof(Queryable.LongCount), [q.ElementType], q.Expression);
+        return q.Provider is IAsyncQueryProvider ef
+            ? await ef.ExecuteAsync<Task<long>>(count, ct)
+            : q.Provider.Execute<long>(count);
     }
 }

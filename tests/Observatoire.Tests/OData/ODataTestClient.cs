@@ -29,12 +29,16 @@ public sealed class ODataTestClient(HttpClient http)
 
     public sealed record Page(List<Dictionary<string, object?>> Rows, long? Count, Uri? NextLink);
 
-    /// <summary>One page of an entity set (or of a function returning one), read with ODataMessageReader.</summary>
-    public async Task<Page> GetPageAsync(string url, string entitySet)
+    /// <summary>
+    /// One page of an entity set (or of a function returning one), read with ODataMessageReader.
+    /// <paramref name="maxPageSize"/> sends Prefer: odata.maxpagesize, as Power BI and Excel may.
+    /// </summary>
+    public async Task<Page> GetPageAsync(string url, string entitySet, int? maxPageSize = null)
     {
         var m = await ModelAsync();
         var set = m.EntityContainer.FindEntitySet(entitySet) ?? throw new ArgumentException(entitySet);
-        using var resp = await http.GetAsync(url);
+        using var req = Get(url, maxPageSize);
+        using var resp = await http.SendAsync(req);
         var body = await resp.Content.ReadAsByteArrayAsync();
         if (!resp.IsSuccessStatusCode)
             throw new HttpRequestException($"{(int)resp.StatusCode} {url}: {System.Text.Encoding.UTF8.GetString(body)}");
@@ -82,13 +86,21 @@ public sealed class ODataTestClient(HttpClient http)
     }
 
     /// <summary>The JSON of an answer, for $apply results whose rows are not entities.</summary>
-    public async Task<(int Status, JsonElement Json, string Text)> GetJsonAsync(string url)
+    public async Task<(int Status, JsonElement Json, string Text)> GetJsonAsync(string url, int? maxPageSize = null)
     {
-        using var resp = await http.GetAsync(url);
+        using var req = Get(url, maxPageSize);
+        using var resp = await http.SendAsync(req);
         var text = await resp.Content.ReadAsStringAsync();
         JsonElement json = default;
         try { json = JsonDocument.Parse(text).RootElement.Clone(); } catch (JsonException) { }
         return ((int)resp.StatusCode, json, text);
+    }
+
+    static HttpRequestMessage Get(string url, int? maxPageSize)
+    {
+        var req = new HttpRequestMessage(HttpMethod.Get, url);
+        if (maxPageSize is { } n) req.Headers.TryAddWithoutValidation("Prefer", $"odata.maxpagesize={n}");
+        return req;
     }
 
     sealed class ResponseMessage(HttpResponseMessage resp, byte[] body) : IODataResponseMessageAsync
