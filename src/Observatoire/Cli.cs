@@ -52,7 +52,15 @@ public static class Cli
     {
         var verb = args[0];
         if (verb is "help" or "--help") { Console.WriteLine(Usage); return 0; }
-        var cs = config.GetConnectionString(Database.ConnectionName)!;
+        var cs = config.GetConnectionString(Database.ConnectionName);
+        if (string.IsNullOrWhiteSpace(cs))
+        {
+            // appsettings.json is read from the working directory: run from elsewhere, there is none.
+            Console.Error.WriteLine($"Erreur : chaîne de connexion ConnectionStrings:{Database.ConnectionName} introuvable. " +
+                "Lancez la commande depuis src/Observatoire (où se trouve appsettings.json), avec « dotnet run --project src/Observatoire -- … », " +
+                "ou définissez la variable d'environnement ConnectionStrings__Observatoire.");
+            return 3;
+        }
         await using var db = Database.CreateDataSource(cs);
         try
         {
