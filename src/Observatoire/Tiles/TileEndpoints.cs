@@ -26,6 +26,9 @@ public static class TileEndpoints
     public const string ContentType = "application/vnd.mapbox-vector-tile";
     public const int NamesFromZoom = 9;
 
+    /// <summary>Tile grid (ST_AsMVT's extent) and the buffer kept around each tile, in grid units.</summary>
+    public const int Extent = 4096, Buffer = 64;
+
     public static IEndpointRouteBuilder MapTiles(this IEndpointRouteBuilder app)
     {
         app.MapGet("/tiles/{layer}/{z:int}/{x:int}/{y:int}.pbf", Handle).CacheOutput(MapCache.Policy).WithName("VectorTile");
@@ -111,12 +114,12 @@ public static class TileEndpoints
         var where = filters.MemberPredicate("c", open, cmd) + filters.AreaPredicate("c", cmd);
         var types = layer == "communes" ? "c.type = 'COM'" : "c.type in ('CC','CA','CU','MET','EPT')";
         var extra = (z >= NamesFromZoom ? ", name" : "") + (layer == "epci" ? ", type" : "");
-        // The selection box is the tile plus the 64/4096 buffer that ST_AsMVTGeom keeps, so strokes
+        // The selection box is the tile plus the buffer that ST_AsMVTGeom keeps, so strokes
         // at tile edges join up.
         return $"""
             with b as (
                 select ST_TileEnvelope(@z, @x, @y) as env,
-                       ST_Transform(ST_TileEnvelope(@z, @x, @y, margin => 64.0 / 4096), 4326) as sel),
+                       ST_Transform(ST_TileEnvelope(@z, @x, @y, margin => {Buffer}.0 / {Extent}), 4326) as sel),
             sel as (
                 select c.id, c.code, c.name, c.type, c.population,
                        case when {open} then 'open' when c.is_obliged then 'obliged' else 'other' end as status,
@@ -130,9 +133,9 @@ public static class TileEndpoints
                  limit @cap),
             mvt as (
                 select code{extra}, population, status,
-                       ST_AsMVTGeom(ST_Transform(geom, 3857), b.env, 4096, 64, true) as geom
+                       ST_AsMVTGeom(ST_Transform(geom, 3857), b.env, {Extent}, {Buffer}, true) as geom
                   from sel cross join b)
-            select ST_AsMVT(mvt, @layer, 4096, 'geom') from mvt where geom is not null
+            select ST_AsMVT(mvt, @layer, {Extent}, 'geom') from mvt where geom is not null
             """;
     }
 }

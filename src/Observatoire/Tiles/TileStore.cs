@@ -101,7 +101,7 @@ public static class TileStore
 
     /// <summary>
     /// Tiles z ∈ [min, max] meeting the bounding box of a collectivité of these types, the box widened
-    /// by the 64/4096 buffer a tile keeps around itself (and 1 m against rounding at tile edges); costliest (lowest zoom) first so the workers
+    /// by the buffer a tile keeps around itself (<see cref="TileEndpoints.Buffer"/>, plus 1 m against rounding at tile edges); costliest (lowest zoom) first so the workers
     /// finish together.
     /// </summary>
     static async Task<List<(int, int, int)>> TileListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string types,
@@ -113,13 +113,14 @@ public static class TileStore
                 select ST_Transform(ST_Envelope(g.geom), 3857) as e
                   from collectivite c join collectivite_geometry g on g.collectivite_id = c.id
                  where c.type in ({types})),
-            z as (select z, 40075016.68557849 / (1 << z) as size from generate_series(@min, @max) z)
+            z as (select z, size, size * {TileEndpoints.Buffer}.0 / {TileEndpoints.Extent} + 1 as pad
+                    from generate_series(@min, @max) z, lateral (select 40075016.68557849 / (1 << z) as size) s)
             select distinct z.z, x, y
               from b cross join z,
-                   generate_series(greatest(0, floor((ST_XMin(e) + 20037508.342789244 - size / 64 - 1) / size)::int),
-                                   least((1 << z.z) - 1, floor((ST_XMax(e) + 20037508.342789244 + size / 64 + 1) / size)::int)) x,
-                   generate_series(greatest(0, floor((20037508.342789244 - ST_YMax(e) - size / 64 - 1) / size)::int),
-                                   least((1 << z.z) - 1, floor((20037508.342789244 - ST_YMin(e) + size / 64 + 1) / size)::int)) y
+                   generate_series(greatest(0, floor((ST_XMin(e) + 20037508.342789244 - pad) / size)::int),
+                                   least((1 << z.z) - 1, floor((ST_XMax(e) + 20037508.342789244 + pad) / size)::int)) x,
+                   generate_series(greatest(0, floor((20037508.342789244 - ST_YMax(e) - pad) / size)::int),
+                                   least((1 << z.z) - 1, floor((20037508.342789244 - ST_YMin(e) + pad) / size)::int)) y
              order by z.z, x, y
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter<int>("min", minZoom));
