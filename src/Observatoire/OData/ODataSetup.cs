@@ -28,6 +28,7 @@ public static class ODataSetup
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking)
             // Tests register an interceptor to see every SQL statement an OData request sends.
             .AddInterceptors(sp.GetServices<IDbCommandInterceptor>()));
+        services.AddSingleton<PlainPageWriter>();
         services.AddControllers().AddOData(o => o
             .Select().Filter().OrderBy().Expand().Count().SetMaxTop(MaxTop)
             .AddRouteComponents("odata", ODataModel.Build(), s => s.AddSingleton<ISearchBinder, CollectiviteSearchBinder>()));

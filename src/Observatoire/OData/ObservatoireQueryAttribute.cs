@@ -25,6 +25,8 @@ namespace Observatoire.OData;
 /// in Socket.Receive. So this attribute builds the query with the library's own query options
 /// (same translation, same validation, same stable ordering and nested paging) but takes over the
 /// last step: Take(page size + 1), @odata.nextLink (the library's $skip form) and @odata.count.</item>
+/// <item>a plain page (no $expand, $apply, $compute; default format) is projected and written by
+/// <see cref="PlainPageWriter"/> instead of the library's serializer, which cost 40 % of its CPU.</item>
 /// </list>
 /// </summary>
 public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
@@ -44,7 +46,7 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
     }
 
     /// <summary>What OnActionExecuted built and OnResultExecutionAsync runs.</summary>
-    sealed record PendingQuery(IQueryable Rows, IQueryable? CountOf, int PageSize, bool Single, bool CountOnly);
+    sealed record PendingQuery(IQueryable Rows, IQueryable? CountOf, int PageSize, bool Single, bool CountOnly, PlainPageWriter.Plan? Plain = null);
 
     static readonly object PendingKey = new();
 
@@ -126,7 +128,10 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
             rows = order.ApplyTo(rows, settings);
         }
         if (options.SkipToken is not null) rows = options.SkipToken.ApplyTo(rows, settings, options);
-        if (options.SelectExpand is { } selectExpand)
+        var writer = context.HttpContext.RequestServices.GetRequiredService<PlainPageWriter>();
+        var plain = single is null ? writer.TryPlan(request, options, source.ElementType) : null;
+        if (plain is not null) rows = PlainPageWriter.Project(rows, plain);
+        else if (options.SelectExpand is { } selectExpand)
         {
             selectExpand.Compute = options.Compute;
             request.ODataFeature().SelectExpandClause = selectExpand.SelectExpandClause;
@@ -134,7 +139,7 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
         }
         if (options.Skip is not null) rows = options.Skip.ApplyTo(rows, settings);
         if (options.Top is not null) rows = options.Top.ApplyTo(rows, settings);
-        return new(rows, options.Count?.Value == true ? counted : null, PreferredPageSize(request, PageSize), single is not null, false);
+        return new(rows, options.Count?.Value == true ? counted : null, PreferredPageSize(request, PageSize), single is not null, false, plain);
     }
 
     static bool HasLevels(SelectExpandClause clause) => clause.SelectedItems.OfType<ExpandedNavigationSelectItem>()
@@ -209,7 +214,13 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
             page.RemoveAt(q.PageSize);
             feature.NextLink = context.HttpContext.Request.GetNextPageLink(q.PageSize, null, null);
         }
-        if (q.CountOf is not null) feature.TotalCount = await LongCountAsync(q.CountOf, ct);
+        long? count = q.CountOf is null ? null : await LongCountAsync(q.CountOf, ct);
+        if (q.Plain is not null)
+        {
+            context.Result = context.HttpContext.RequestServices.GetRequiredService<PlainPageWriter>().Result(q.Plain, page, count, feature.NextLink);
+            return;
+        }
+        if (count is not null) feature.TotalCount = count;
         result.Value = page.AsQueryable();
     }
 

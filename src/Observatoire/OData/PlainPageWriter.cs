@@ -1,0 +1,285 @@
+using System.Buffers;
+using System.Collections;
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using System.Linq.Expressions;
+using System.Reflection;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.OData.Extensions;
+using Microsoft.AspNetCore.OData.Query;
+using Microsoft.Net.Http.Headers;
+using Microsoft.OData.Edm;
+using Microsoft.OData.UriParser;
+
+namespace Observatoire.OData;
+
+/// <summary>
+/// The fast path of the commonest OData response: a page of one entity set, plain ($filter,
+/// $search, $orderby, $top, $skip, $count, and a $select of properties; no $expand, $apply,
+/// $compute), in the default format (JSON, minimal metadata, OData 4.0). That is what Power Query
+/// and scripts page through. The library writes each row through ODataResource and ODataProperty
+/// objects and an async writer call per value: 40 % of such a request's CPU on the benchmark
+/// (docs/benchmarks.md). Here the query projects the selected columns into the entity class and
+/// a Utf8JsonWriter writes what the library would write: the same properties in the same order
+/// (the model's), the same values (ODataUtf8JsonWriter's formats and escaping), the same
+/// annotations (context URL with the select list, count, next link after the rows). Any other
+/// request, or a client asking for anything else, goes to the library. PlainPageTests compares
+/// both answers on a list of queries; <c>OData:PlainPageWriter=false</c> turns this path off.
+/// </summary>
+public sealed class PlainPageWriter
+{
+    public const string MeterName = "Observatoire.OData";
+    const string ContentType = "application/json; odata.metadata=minimal; odata.streaming=true; charset=utf-8";
+
+    /// <summary>Query options the fast path knows; any other $option sends the request to the library.</summary>
+    static readonly HashSet<string> PlainOptions = new(StringComparer.OrdinalIgnoreCase)
+        { "$filter", "$search", "$orderby", "$top", "$skip", "$count", "$select" };
+
+    // Same encoder as the library's ODataUtf8JsonWriter: accented letters as they are, quotes and
+    // control characters escaped.
+    static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    readonly bool enabled;
+    readonly Counter<long> pages;
+    readonly ConcurrentDictionary<(IEdmEntityType, Type), EntityShape?> shapes = new();
+
+    public PlainPageWriter(IConfiguration config, IMeterFactory meters)
+    {
+        enabled = config.GetValue("OData:PlainPageWriter", true);
+        pages = meters.Create(MeterName).CreateCounter<long>("observatoire.odata.plain_pages",
+            description: "Pages d'entités écrites par le chemin rapide (les autres passent par le sérialiseur de la bibliothèque).");
+    }
+
+    /// <summary>What to select and how to write it; null when the request needs the library.</summary>
+    public sealed record Plan(EntityShape Shape, EntityShape.Property[] Selected, bool All, string ContextUrl);
+
+    public Plan? TryPlan(HttpRequest request, ODataQueryOptions options, Type elementType)
+    {
+        if (!enabled || !DefaultFormat(request)) return null;
+        foreach (var key in request.Query.Keys)
+            if (key.StartsWith('$') && !PlainOptions.Contains(key)) return null;
+        if (options.Apply is not null || options.Compute is not null || options.SkipToken is not null) return null;
+
+        var path = request.ODataFeature().Path;
+        if (path is not { Count: 1 }) return null;
+        var set = path.LastSegment switch
+        {
+            EntitySetSegment s => s.EntitySet,
+            OperationImportSegment { EntitySet: IEdmEntitySet s } => s,
+            _ => null,
+        };
+        if (set is null) return null;
+        var shape = shapes.GetOrAdd((set.EntityType, elementType), k => EntityShape.TryCreate(k.Item1, k.Item2));
+        if (shape is null) return null;
+
+        var metadata = request.CreateODataLink(MetadataSegment.Instance);
+        if (options.SelectExpand?.SelectExpandClause is not { } clause)
+            return new Plan(shape, shape.Properties, true, $"{metadata}#{set.Name}");
+        if (clause.AllSelected) return null; // $select=* or $expand: the library's
+        var names = new List<string>();
+        foreach (var item in clause.SelectedItems)
+        {
+            if (item is not PathSelectItem { SelectedPath: { Count: 1 } p } pi || p.LastSegment is not PropertySegment ps
+                || (pi.FilterOption, pi.OrderByOption, pi.TopOption, pi.SkipOption, pi.CountOption, pi.SearchOption, pi.ComputeOption)
+                   is not (null, null, null, null, null, null, null)
+                || pi.SelectAndExpand is { } nested && (!nested.AllSelected || nested.SelectedItems.Any())) // the parser's empty clause of a plain property
+                return null;
+            if (!names.Contains(ps.Property.Name)) names.Add(ps.Property.Name);
+        }
+        if (names.Count == 0) return null;
+        var selected = shape.Properties.Where(x => names.Contains(x.Name)).ToArray(); // model order, as the library
+        if (selected.Length != names.Count) return null;
+        return new Plan(shape, selected, false, $"{metadata}#{set.Name}({string.Join(',', names)})");
+    }
+
+    /// <summary>The page's query: only the selected columns, materialised into the entity class.</summary>
+    public static IQueryable Project(IQueryable rows, Plan plan)
+    {
+        if (plan.All) return rows;
+        var x = Expression.Parameter(plan.Shape.ClrType, "x");
+        var init = Expression.MemberInit(Expression.New(plan.Shape.ClrType),
+            plan.Selected.Select(p => Expression.Bind(p.Clr, Expression.Property(x, p.Clr))));
+        var select = Expression.Call(typeof(Queryable), nameof(Queryable.Select), [plan.Shape.ClrType, plan.Shape.ClrType],
+            rows.Expression, Expression.Quote(Expression.Lambda(init, x)));
+        return rows.Provider.CreateQuery(select);
+    }
+
+    public IActionResult Result(Plan plan, IList rows, long? count, Uri? nextLink)
+    {
+        pages.Add(1);
+        return new PageResult(plan, rows, count, nextLink);
+    }
+
+    sealed class PageResult(Plan plan, IList rows, long? count, Uri? nextLink) : IActionResult
+    {
+        public async Task ExecuteResultAsync(ActionContext context)
+        {
+            var response = context.HttpContext.Response;
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = ContentType;
+            response.Headers["OData-Version"] = "4.0";
+            // Into the response's own pipe: the page is in memory already, nothing waits on the database.
+            await using (var w = new Utf8JsonWriter((IBufferWriter<byte>)response.BodyWriter, WriterOptions))
+            {
+                w.WriteStartObject();
+                w.WriteString(Names.Context, plan.ContextUrl);
+                if (count is { } n) w.WriteNumber(Names.Count, n);
+                w.WriteStartArray(Names.Value);
+                foreach (var row in rows)
+                {
+                    w.WriteStartObject();
+                    foreach (var p in plan.Selected)
+                    {
+                        w.WritePropertyName(p.JsonName);
+                        p.Write(w, row!);
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+                if (nextLink is not null) w.WriteString(Names.NextLink, nextLink.AbsoluteUri);
+                w.WriteEndObject();
+            }
+            await response.BodyWriter.FlushAsync(context.HttpContext.RequestAborted);
+        }
+    }
+
+    static class Names
+    {
+        public static readonly JsonEncodedText Context = JsonEncodedText.Encode("@odata.context");
+        public static readonly JsonEncodedText Count = JsonEncodedText.Encode("@odata.count");
+        public static readonly JsonEncodedText Value = JsonEncodedText.Encode("value");
+        public static readonly JsonEncodedText NextLink = JsonEncodedText.Encode("@odata.nextLink");
+    }
+
+    /// <summary>
+    /// The library's default answer: JSON with minimal metadata, OData 4.0, UTF-8. The client's
+    /// preferred media range (highest q, first on ties, as content negotiation picks) must be JSON
+    /// or a wildcard with no parameter but those; anything else (full metadata, IEEE754Compatible,
+    /// $format, another version, annotations asked for) is the library's.
+    /// </summary>
+    static bool DefaultFormat(HttpRequest request)
+    {
+        var h = request.Headers;
+        if (h.ContainsKey(HeaderNames.AcceptCharset)) return false;
+        foreach (var name in (ReadOnlySpan<string>)["OData-Version", "OData-MaxVersion"])
+            if (h.TryGetValue(name, out var v) && v.ToString().Trim() != "4.0") return false;
+        foreach (var prefer in h["Prefer"])
+            foreach (var token in (prefer ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+                if (!token.StartsWith("odata.maxpagesize=", StringComparison.OrdinalIgnoreCase)
+                    && !token.StartsWith("maxpagesize=", StringComparison.OrdinalIgnoreCase)) return false;
+        if (!h.ContainsKey(HeaderNames.Accept)) return true;
+        if (!MediaTypeHeaderValue.TryParseList(h[HeaderNames.Accept], out var accept) || accept.Count == 0) return false;
+        var best = accept[0];
+        foreach (var m in accept) if ((m.Quality ?? 1) > (best.Quality ?? 1)) best = m;
+        if (best.Quality == 0) return false;
+        var type = best.MediaType.Value;
+        if (!string.Equals(type, "application/json", StringComparison.OrdinalIgnoreCase) && type is not ("*/*" or "application/*")) return false;
+        foreach (var p in best.Parameters)
+        {
+            var (name, value) = (p.Name.Value ?? "", p.Value.Value?.Trim('"') ?? "");
+            var ok = name.ToLowerInvariant() switch
+            {
+                "q" => true,
+                "odata.metadata" => value.Equals("minimal", StringComparison.OrdinalIgnoreCase),
+                "odata.streaming" => value.Equals("true", StringComparison.OrdinalIgnoreCase),
+                "charset" => value.Equals("utf-8", StringComparison.OrdinalIgnoreCase),
+                _ => false,
+            };
+            if (!ok) return false;
+        }
+        return true;
+    }
+}
+
+/// <summary>An entity type's structural properties in model order, each with a compiled writer of its value.</summary>
+public sealed class EntityShape
+{
+    public sealed record Property(string Name, JsonEncodedText JsonName, PropertyInfo Clr, Action<Utf8JsonWriter, object> Write);
+
+    public required Type ClrType { get; init; }
+    public required Property[] Properties { get; init; }
+
+    /// <summary>Null when a property has no CLR counterpart or a type the writer does not know (the library then writes it).</summary>
+    public static EntityShape? TryCreate(IEdmEntityType edm, Type clr)
+    {
+        if (clr.Name != edm.Name || clr.GetConstructor(Type.EmptyTypes) is null || edm.IsOpen || edm.BaseType is not null) return null;
+        var props = new List<Property>();
+        foreach (var p in edm.StructuralProperties())
+        {
+            var info = clr.GetProperty(p.Name);
+            if (info is not { CanRead: true, CanWrite: true }) return null;
+            var write = JsonValues.For(info, p.Type);
+            if (write is null) return null;
+            props.Add(new Property(p.Name, JsonEncodedText.Encode(p.Name), info, write));
+        }
+        return new EntityShape { ClrType = clr, Properties = [.. props] };
+    }
+}
+
+/// <summary>Values as ODataUtf8JsonWriter writes them without IEEE754Compatible.</summary>
+static class JsonValues
+{
+    /// <summary>(w, row) => Write(w, ((T)row).Property), for the CLR and EDM types below.</summary>
+    public static Action<Utf8JsonWriter, object>? For(PropertyInfo p, IEdmTypeReference edm)
+    {
+        var clr = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+        var kind = edm.IsCollection() ? edm.AsCollection().ElementType().PrimitiveKind() : edm.PrimitiveKind();
+        var known = edm.IsCollection()
+            ? p.PropertyType == typeof(List<string>) && kind == EdmPrimitiveTypeKind.String
+            : kind switch
+            {
+                EdmPrimitiveTypeKind.String => clr == typeof(string),
+                EdmPrimitiveTypeKind.Int64 => clr == typeof(long),
+                EdmPrimitiveTypeKind.Int32 => clr == typeof(int),
+                EdmPrimitiveTypeKind.Boolean => clr == typeof(bool),
+                EdmPrimitiveTypeKind.Double => clr == typeof(double),
+                EdmPrimitiveTypeKind.Date => clr == typeof(DateOnly),
+                _ => false,
+            };
+        var method = known ? typeof(JsonValues).GetMethod(nameof(Write), BindingFlags.Static | BindingFlags.NonPublic, [typeof(Utf8JsonWriter), p.PropertyType]) : null;
+        if (method is null) return null;
+        var w = Expression.Parameter(typeof(Utf8JsonWriter), "w");
+        var row = Expression.Parameter(typeof(object), "row");
+        var call = Expression.Call(method, w, Expression.Property(Expression.Convert(row, p.DeclaringType!), p));
+        return Expression.Lambda<Action<Utf8JsonWriter, object>>(call, w, row).Compile();
+    }
+
+    static void Write(Utf8JsonWriter w, string? v) { if (v is null) w.WriteNullValue(); else w.WriteStringValue(v); }
+    static void Write(Utf8JsonWriter w, long v) => w.WriteNumberValue(v);
+    static void Write(Utf8JsonWriter w, long? v) { if (v is { } x) w.WriteNumberValue(x); else w.WriteNullValue(); }
+    static void Write(Utf8JsonWriter w, int v) => w.WriteNumberValue(v);
+    static void Write(Utf8JsonWriter w, int? v) { if (v is { } x) w.WriteNumberValue(x); else w.WriteNullValue(); }
+    static void Write(Utf8JsonWriter w, bool v) => w.WriteBooleanValue(v);
+    static void Write(Utf8JsonWriter w, bool? v) { if (v is { } x) w.WriteBooleanValue(x); else w.WriteNullValue(); }
+    static void Write(Utf8JsonWriter w, double? v) { if (v is { } x) Write(w, x); else w.WriteNullValue(); }
+    static void Write(Utf8JsonWriter w, DateOnly? v) { if (v is { } x) Write(w, x); else w.WriteNullValue(); }
+
+    static void Write(Utf8JsonWriter w, List<string> v)
+    {
+        w.WriteStartArray();
+        foreach (var s in v) Write(w, s);
+        w.WriteEndArray();
+    }
+
+    static void Write(Utf8JsonWriter w, DateOnly v)
+    {
+        Span<byte> text = stackalloc byte[10];
+        v.TryFormat(text, out var n, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+        w.WriteStringValue(text[..n]);
+    }
+
+    /// <summary>As ODataUtf8JsonWriter: NaN and infinities as strings, "R" format, ".0" after an integral value.</summary>
+    static void Write(Utf8JsonWriter w, double v)
+    {
+        if (double.IsNaN(v)) { w.WriteStringValue("NaN"u8); return; }
+        if (double.IsPositiveInfinity(v)) { w.WriteStringValue("INF"u8); return; }
+        if (double.IsNegativeInfinity(v)) { w.WriteStringValue("-INF"u8); return; }
+        Span<byte> text = stackalloc byte[34];
+        v.TryFormat(text, out var n, "R", CultureInfo.InvariantCulture);
+        if (text[..n].IndexOfAny("eE."u8) < 0) { text[n++] = (byte)'.'; text[n++] = (byte)'0'; }
+        w.WriteRawValue(text[..n], skipInputValidation: true);
+    }
+}
