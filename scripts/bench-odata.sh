@@ -4,6 +4,7 @@
 # Usage: scripts/bench-odata.sh [durée par scénario, défaut 20s]
 #   OBS_BENCH_DB      base chargée à utiliser (défaut : obs_bench_odata, créée et chargée au besoin)
 #   OBS_BENCH_WARMUP  chauffe de chaque scénario OData avant toute mesure (défaut : 30s)
+#   OBS_BENCH_PLAIN_PAGES=false  sans le chemin rapide des pages simples (OData:PlainPageWriter), pour comparer
 source "$(dirname "$0")/lib.sh"
 DURATION="${1:-20s}"
 # The runtime's tiered JIT (tier 0, then instrumented, then optimised with dynamic PGO) needs
@@ -31,7 +32,7 @@ APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
 
 say "Démarrage de l'application (port $PORT)…"
 ConnectionStrings__Observatoire="$CS" Benchmark__SqlFloor=true Logging__LogLevel__Default=Warning \
-  dotnet "$APP" --urls "http://127.0.0.1:$PORT" >/tmp/bench-odata-app.log 2>&1 &
+  OData__PlainPageWriter="${OBS_BENCH_PLAIN_PAGES:-true}" dotnet "$APP" --urls "http://127.0.0.1:$PORT" >/tmp/bench-odata-app.log 2>&1 &
 APP_PID=$!
 trap 'kill $APP_PID 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.5; done
@@ -65,7 +66,7 @@ wrk -t2 -c10 -d5s "$B/bench/floor/page" >/dev/null
 wrk -t2 -c10 -d5s "$B/bench/floor/groupby" >/dev/null
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), RAM $(free -h | awk '/Mem:/{print $2}'); load average before the run $LOAD_BEFORE"
-echo "wrk -t2 -c10 -d$DURATION (after warming every scenario: $WARMUP per OData one), app in Release, pool of 20, same machine as PostgreSQL"
+echo "wrk -t2 -c10 -d$DURATION (after warming every scenario: $WARMUP per OData one), app in Release, pool of 20, same machine as PostgreSQL, OData:PlainPageWriter=${OBS_BENCH_PLAIN_PAGES:-true}"
 run odata-page   "$PAGE"
 run floor-page   "$B/bench/floor/page"
 run odata-apply  "$APPLY"
