@@ -138,10 +138,6 @@ public sealed class PlainPageWriter
 
     public void Remember(HttpRequest request, IQueryable source, IQueryable rows, IQueryable? countOf, Plan plan)
     {
-        // now() is bound to the clock when the query is built: such a URL is built each time.
-        foreach (var (_, values) in request.Query)
-            foreach (var v in values)
-                if (v is not null && v.Contains("now(", StringComparison.OrdinalIgnoreCase)) return;
         if (built.Count >= CacheCapacity) built.Clear();
         built[Key(request)] = new BuiltQuery(source.Expression, rows.Expression, countOf?.Expression, plan);
     }

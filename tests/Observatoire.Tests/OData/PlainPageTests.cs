@@ -3,7 +3,6 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.OData.Edm;
@@ -92,34 +91,6 @@ public sealed class PlainPageTests(LoadedDatabase db)
         }
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(nextLinks >= 3, $"{nextLinks} pages avec nextLink : la liste doit en comporter");
-    }
-
-    /// <summary>A URL's built query is reused, except when it reads the clock (now() is bound when the query is built).</summary>
-    [Fact]
-    public async Task A_query_reading_the_clock_is_built_again_for_every_request()
-    {
-        var http = db.App.CreateClient();
-        var writer = db.App.Services.GetRequiredService<PlainPageWriter>();
-        var plain = Url.Of("Observations", ("$filter", "ObservedOn le 2022-10-19"), ("$select", "Id,ObservedOn"), ("$top", "3"));
-        var clock = Url.Of("Observations", ("$filter", "year(ObservedOn) le year(now())"), ("$select", "Id,ObservedOn"), ("$top", "3"));
-        var (_, plainBody) = await GetAsync(http, plain, null, null);
-        var (_, clockBody) = await GetAsync(http, clock, null, null);
-        Assert.Equal(3, JsonDocument.Parse(clockBody).RootElement.GetProperty("value").GetArrayLength());
-        Assert.Equal(3, JsonDocument.Parse(plainBody).RootElement.GetProperty("value").GetArrayLength());
-
-        Assert.NotNull(writer.Built(Request(http.BaseAddress!, plain)));
-        Assert.Null(writer.Built(Request(http.BaseAddress!, clock)));
-
-        static HttpRequest Request(Uri baseAddress, string url)
-        {
-            var ctx = new DefaultHttpContext();
-            var uri = new Uri(baseAddress, url);
-            ctx.Request.Scheme = uri.Scheme;
-            ctx.Request.Host = new HostString(uri.Authority);
-            ctx.Request.Path = uri.AbsolutePath;
-            ctx.Request.QueryString = new QueryString(uri.Query);
-            return ctx.Request;
-        }
     }
 
     [Fact]
