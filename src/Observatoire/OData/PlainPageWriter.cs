@@ -108,7 +108,7 @@ public sealed class PlainPageWriter
     }
 
     // ---- Built queries by URL ----------------------------------------------------------------
-    // Parsing, validating and building a plain page's query is a quarter of its CPU (profile in
+    // Parsing, validating and building a plain page's query is a quarter of the app's CPU for it (profile in
     // docs/benchmarks.md), and clients repeat URLs: Power BI refreshes, dashboards, a script paging
     // again. The expression the library built depends only on the URL (its constants are the URL's
     // literals, in parameter containers EF reads as parameters), so it is kept, and rebuilt on each
