@@ -55,7 +55,7 @@ public static class AtdCoverage
           join collectivite c on p.kind = 'epci' and c.type = 'COM' and c.epci_siren = p.code
         union
         select p.atd_id, c.id from atd_code p
-          join collectivite c on p.kind = 'epci' and c.type in ('CC','CA','CU','MET') and c.siren = p.code
+          join collectivite c on p.kind = 'epci' and c.type = any(epci_types()) and c.siren = p.code
         union
         select p.atd_id, c.id from atd_code p
           join collectivite c on p.kind = 'communes' and c.type = 'COM' and c.code = p.code
@@ -66,7 +66,7 @@ public static class AtdCoverage
         insert into new_coverage
         select n.atd_id, g.id from new_coverage n
           join collectivite m on m.id = n.collectivite_id and m.type = 'COM'
-          join collectivite g on (g.type in ('CC','CA','CU','MET') and g.siren = m.epci_siren) or (g.type = 'EPT' and g.siren = m.ept_siren)
+          join collectivite g on (g.type = any(epci_types()) and g.siren = m.epci_siren) or (g.type = 'EPT' and g.siren = m.ept_siren)
          group by n.atd_id, g.id, g.member_count
         having count(*) = g.member_count
         except select atd_id, collectivite_id from new_coverage;
@@ -86,7 +86,7 @@ public static class AtdCoverage
                   from atd_code p
                   join collectivite c on (p.kind = 'region' and c.type = 'REG' and c.code = p.code)
                                       or (p.kind = 'departements' and c.type = 'DEP' and c.code = p.code)
-                                      or (p.kind = 'epci' and c.type in ('CC','CA','CU','MET') and c.siren = p.code)
+                                      or (p.kind = 'epci' and c.type = any(epci_types()) and c.siren = p.code)
                                       or (p.kind = 'communes' and c.type = 'COM' and c.code = p.code)
                   join collectivite_geometry cg on cg.collectivite_id = c.id
                  group by p.atd_id) g

@@ -43,8 +43,8 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
         var known = new HashSet<string>();
         await using (var cmd = new NpgsqlCommand("""
             select case when type = 'COM' then 'communes:' || code when type = 'DEP' then 'departements:' || code
-                        when type = 'REG' then 'region:' || code when type in ('CC','CA','CU','MET') then 'epci:' || code end
-              from collectivite where type in ('COM','DEP','REG','CC','CA','CU','MET')
+                        when type = 'REG' then 'region:' || code when type = any(epci_types()) then 'epci:' || code end
+              from collectivite where type in ('COM','DEP','REG') or type = any(epci_types())
             """, conn, tx))
         await using (var rd = await cmd.ExecuteReaderAsync(ct))
             while (await rd.ReadAsync(ct)) known.Add(rd.GetString(0));

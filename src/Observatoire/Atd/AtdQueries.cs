@@ -49,12 +49,12 @@ public sealed class AtdQueries(NpgsqlDataSource db)
             if (await exists.ExecuteScalarAsync(ct) is null) return null;
         }
         await using var cmd = db.CreateCommand("""
-            select c.id, c.code, c.type, c.name, c.population, c.departement_code, st.dataset_count
+            select c.id, c.code, c.type, c.name, c.population, c.departement_code, t.dataset_count
               from atd_coverage ac
-              join collectivite c on c.id = ac.collectivite_id
-              join status_on($2) st on st.collectivite_id = c.id
-             where ac.atd_id = $1 and c.is_obliged and not st.is_open
-             order by c.population desc nulls last, c.id
+              join todo_on($2) t on t.collectivite_id = ac.collectivite_id
+              join collectivite c on c.id = t.collectivite_id
+             where ac.atd_id = $1
+             order by t.rank
              limit $3
             """);
         cmd.Parameters.AddWithValue(id);

@@ -10,7 +10,9 @@ namespace Observatoire.Collectivites;
 /// what the map's card shows for a selection. Figures of the collectivité; its parents (département,
 /// région, EPCI, EPT); its status history (every observation, oldest first); the platforms hosting it
 /// with their links; the ATD covering it; for an area, the counts over the collectivités it holds
-/// (same rule as <c>/api/geo/{level}</c>); its label point and bbox. One SQL statement builds the JSON.
+/// (same rule as <c>/api/geo/{level}</c>); its label point and bbox; whether and why it is obliged
+/// (<c>obligation</c>, French). <c>firstSeenOpen</c> is the first observation showing it open, not the
+/// day it opened. One SQL statement builds the JSON.
 /// </summary>
 public static partial class CollectiviteCardEndpoints
 {
@@ -33,6 +35,11 @@ public static partial class CollectiviteCardEndpoints
             select json_build_object(
                 'id', c.id, 'code', c.code, 'siren', c.siren, 'type', c.type, 'name', c.name, 'zone', c.zone,
                 'population', c.population, 'band', c.population_band, 'obliged', c.is_obliged, 'staff', c.staff,
+                -- Whether and why it is obliged, in French (the one rule: SQL function obligation).
+                'obligation', (select o.reason from obligation(c.type, c.population, c.staff, c.is_overseas_collectivity,
+                                   lm.body_id, lm.body_name) o),
+                'legalBody', c.legal_body_id,
+                'lastObservation', last_observation(),
                 'open', c.is_open, 'firstSeenOpen', c.first_seen_open, 'datasets', c.dataset_count,
                 'lastObservedOn', c.last_observed_on, 'atdCount', c.atd_count, 'memberCount', c.member_count,
                 'departement', (select json_build_object('id', d.id, 'code', d.code, 'name', d.name)
@@ -40,7 +47,7 @@ public static partial class CollectiviteCardEndpoints
                 'region', (select json_build_object('id', r.id, 'code', r.code, 'name', r.name)
                              from collectivite r where r.type = 'REG' and r.code = c.region_code and c.type <> 'REG'),
                 'epci', (select json_build_object('id', e.id, 'siren', e.siren, 'type', e.type, 'name', e.name, 'open', e.is_open)
-                           from collectivite e where e.siren = c.epci_siren and e.type in ('CC','CA','CU','MET')),
+                           from collectivite e where e.siren = c.epci_siren and e.type = any(epci_types())),
                 'ept', (select json_build_object('id', e.id, 'siren', e.siren, 'type', e.type, 'name', e.name, 'open', e.is_open)
                           from collectivite e where e.siren = c.ept_siren and e.type = 'EPT'),
                 'history', coalesce((select json_agg(json_build_object(
@@ -68,6 +75,7 @@ public static partial class CollectiviteCardEndpoints
             )::text
               from collectivite c
               left join collectivite_geometry g on g.collectivite_id = c.id
+              left join legal_body_merge lm on lm.collectivite_id = c.id
              where c.id = @id
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string>("id", id));

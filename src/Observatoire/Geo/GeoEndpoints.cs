@@ -31,7 +31,6 @@ namespace Observatoire.Geo;
 public static class GeoEndpoints
 {
     public static readonly string[] Levels = ["regions", "departements", "epci", "communes", "atd"];
-    const string EpciTypes = "'CC','CA','CU','MET','EPT'";
 
     public static IEndpointRouteBuilder MapGeo(this IEndpointRouteBuilder app)
     {
@@ -128,12 +127,12 @@ public static class GeoEndpoints
             "departements" => ("f.type = 'DEP'",
                 $"select c.departement_code as k, {open} as is_open, c.is_obliged, {datasets} as datasets from collectivite c {join} where c.departement_code is not null and c.type not in ('REG', 'COLOM') {members}",
                 "f.code"),
-            _ => ($"f.type in ({EpciTypes})",
+            _ => ($"f.type = any(groupement_types())",
                 // A commune counts in its EPCI and, in the Grand Paris, in its EPT too; an EPCI counts in itself.
                 $"""
                 select v.k, {open} as is_open, c.is_obliged, {datasets} as datasets from collectivite c {join}
                   cross join lateral (values (c.epci_siren::text), (c.ept_siren::text),
-                                             (case when c.type in ({EpciTypes}) then c.siren::text end)) v(k)
+                                             (case when c.type = any(groupement_types()) then c.siren::text end)) v(k)
                  where v.k is not null {members}
                 """,
                 "f.siren::text"),

@@ -14,7 +14,8 @@ public static class HealthEndpoints
                 await using var cmd = db.CreateCommand("""
                     select (select vintage from data_release where kind = 'reference' order by id desc limit 1),
                            (select max(id) from data_release),
-                           (select count(*) from collectivite)
+                           (select count(*) from collectivite),
+                           last_observation()
                     """);
                 cmd.CommandTimeout = 5;
                 await using var rd = await cmd.ExecuteReaderAsync(ct);
@@ -26,6 +27,7 @@ public static class HealthEndpoints
                     vintage = rd.IsDBNull(0) ? null : rd.GetString(0),
                     release = rd.IsDBNull(1) ? (int?)null : rd.GetInt32(1),
                     collectivites = rd.GetInt64(2),
+                    lastObservation = rd.IsDBNull(3) ? (DateOnly?)null : rd.GetFieldValue<DateOnly>(3),
                 });
             }
             catch (Exception e) when (e is NpgsqlException or PostgresException or TimeoutException or InvalidOperationException)
@@ -35,6 +37,7 @@ public static class HealthEndpoints
                     status = "unavailable",
                     database = "unreachable",
                     vintage = (string?)null,
+                    lastObservation = (DateOnly?)null,
                     detail = "La base de données ne répond pas.",
                 }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }

@@ -84,10 +84,9 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         await conn.ExecAsync($"""
             delete from collectivite c where not exists (select 1 from stage_collectivite s where s.id = c.id);
             insert into collectivite (id, {cols})
-              select id, {cols.Replace("search_name", "search_key(name)")} from stage_collectivite
+              select id, {cols.Replace("search_name", "search_key(name)").Replace("population_band", "population_band(population)")} from stage_collectivite
               on conflict (id) do update set {set};
-            update collectivite set is_obliged = {Obligation.Sql("type", "population", "staff")}
-              where is_obliged is distinct from ({Obligation.Sql("type", "population", "staff")});
+            select refresh_obligation();
             delete from former_commune;
             insert into former_commune select distinct * from stage_former;
             """, ct);
@@ -223,7 +222,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
             await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
             if (r.Population is { } p) await w.WriteAsync(p, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
-            await w.WriteNullableAsync(PopulationBands.Of(r.Population), NpgsqlDbType.Text, ct);
+            await w.WriteNullAsync(ct);   // population_band: derived by the SQL function population_band() on insert
             await w.WriteNullableAsync(r.DepartementCode, NpgsqlDbType.Text, ct);
             await w.WriteNullableAsync(r.RegionCode, NpgsqlDbType.Text, ct);
             await w.WriteNullableAsync(r.EpciSiren, NpgsqlDbType.Char, ct);
@@ -281,9 +280,9 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         select c.id, 'union-membres', st_multi(st_union(w.geom))
           from collectivite c
           join collectivite m on m.type = 'COM' and (
-                (c.type in ('CC','CA','CU','MET') and m.epci_siren = c.siren) or (c.type = 'EPT' and m.ept_siren = c.siren))
+                (c.type = any(epci_types()) and m.epci_siren = c.siren) or (c.type = 'EPT' and m.ept_siren = c.siren))
           join work_geom w on w.id = m.id
-         where c.type in ('CC','CA','CU','MET','EPT')
+         where c.type = any(groupement_types())
          group by c.id;
 
         insert into work_geom
@@ -307,7 +306,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
     /// Each level is a coverage of its own (communes; EPCI; EPT; départements; régions).
     static readonly (string Level, string Types)[] CoverageLevels =
     [
-        ("communes", "'COM'"), ("EPCI", "'CC','CA','CU','MET'"), ("EPT", "'EPT'"), ("départements", "'DEP'"), ("régions", "'REG'"),
+        ("communes", "'COM'"), ("EPCI", "select unnest(epci_types())"), ("EPT", "'EPT'"), ("départements", "'DEP'"), ("régions", "'REG'"),
     ];
 
     async Task SimplifyAsync(NpgsqlConnection conn, CancellationToken ct)

@@ -27,10 +27,25 @@ public static class IndicatorEndpoints
         {
             if (!TryFilter(http, out var f, out var bad)) return bad!;
             var by = http.Request.Query["by"].ToString();
-            if (by.Length == 0) return Results.Json(await q.ComputeAsync(f, ct));
-            if (!IndicatorQueries.Dimensions.Contains(by))
+            if (by.Length > 0 && !IndicatorQueries.Dimensions.Contains(by))
                 return Problem($"Paramètre by « {by} » inconnu : valeurs possibles {string.Join(", ", IndicatorQueries.Dimensions)}.");
-            return Results.Json(new { by, date = f.Date, rows = await q.BreakdownAsync(f, by, ct) });
+            var lastObservation = await q.LastObservationAsync(ct);
+            if (by.Length == 0)
+            {
+                var set = await q.ComputeAsync(f, ct);
+                return Results.Json(new
+                {
+                    set.Date, set.Observed, lastObservation, set.Collectivites, set.Open, set.Obliged, set.ObligedOpen, set.ObligedOpenRate,
+                    set.Population, set.PopulationInOpenCommunes, set.PopulationInOpenCommuneOrEpci,
+                    set.PopulationInOpenDepartement, set.PopulationInOpenRegion, obligationNote = IndicatorQueries.ObligationNote,
+                });
+            }
+            var rows = await q.BreakdownAsync(f, by, ct);
+            return Results.Json(new
+            {
+                by, date = f.Date, observed = rows.Count > 0 ? rows[0].Values.Observed : await q.ObservedAsync(f.Date, ct), lastObservation,
+                obligationNote = IndicatorQueries.ObligationNote, rows,
+            });
         });
 
         api.MapGet("/atd", async (HttpContext http, AtdQueries q, CancellationToken ct) =>

@@ -6,16 +6,18 @@ using Observatoire.Reference;
 namespace Observatoire.Indicators;
 
 /// <summary>
-/// Filters of every indicator (API, map, reports). All optional. <see cref="Types"/> empty = every
-/// collectivité proper (COM, CC, CA, CU, MET, EPT, DEP, REG); the collectivités d'outre-mer (COLOM) are
-/// counted only when asked for by type, as in the domain's 101/18 counts. <see cref="Date"/> null = the
+/// Filters of every indicator (API, map, reports). All optional. <see cref="Types"/> empty = the national
+/// scope (SQL <c>counts_nationally</c>: the collectivités proper of the 101 départements, COM, CC, CA, CU,
+/// MET, EPT, DEP, REG). The collectivités d'outre-mer (flagged <c>is_overseas_collectivity</c>: the COLOM
+/// and their communes) are counted only when <c>COLOM</c> is among the types asked for
+/// (<c>type=COLOM</c>, or <c>type=COM,COLOM</c> for their communes too). <see cref="Date"/> null = the
 /// latest observations.
 /// </summary>
 public sealed record IndicatorFilter(
     DateOnly? Date = null, IReadOnlyList<string>? Types = null, string? Band = null, string? Region = null,
     string? Departement = null, string? Atd = null, bool ObligedOnly = false)
 {
-    public static readonly string[] KnownTypes = [.. Obligation.Types, "COLOM"];
+    public static readonly string[] KnownTypes = ["COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG", "COLOM"];
     static readonly Regex Code = new("^[0-9]{2,3}$|^2[AB]$", RegexOptions.CultureInvariant);
     static readonly Regex Slug = new("^[a-z0-9-]{1,80}$", RegexOptions.CultureInvariant);
 
@@ -35,13 +37,21 @@ public sealed record IndicatorFilter(
 }
 
 /// <summary>
-/// Counts for one selection. <see cref="PopulationInOpen"/> = inhabitants of the communes that lie in at
-/// least one open collectivité of the selection (a commune that is open, or whose EPCI, EPT, département
-/// or région is open), each inhabitant counted once.
+/// Counts for one selection on a date. <see cref="Observed"/> is false when no observation exists on or
+/// before the date: every figure derived from the status (open, obligedOpen, the rate, the population
+/// living in open collectivités) is then null, never 0 ("not observed" is not "closed").
+/// Population figures count each inhabitant once, from the communes of the selection (a selected commune,
+/// or the member communes of a selected EPCI, EPT, département or région): <see cref="Population"/> all of
+/// them, <see cref="PopulationInOpenCommunes"/> those that are open, <see cref="PopulationInOpenCommuneOrEpci"/>
+/// those that are open or whose EPCI/EPT is open, and the département and région coverage apart
+/// (<see cref="PopulationInOpenDepartement"/>, <see cref="PopulationInOpenRegion"/>): those whose
+/// département (région) is open. An EPCI, département or région counts by its own status on the date,
+/// selected or not.
 /// </summary>
 public sealed record IndicatorSet(
-    DateOnly? Date, long Collectivites, long Open, long Obliged, long ObligedOpen, double? ObligedOpenRate,
-    long Population, long PopulationInOpen);
+    DateOnly? Date, bool Observed, long Collectivites, long? Open, long Obliged, long? ObligedOpen, double? ObligedOpenRate,
+    long Population, long? PopulationInOpenCommunes, long? PopulationInOpenCommuneOrEpci,
+    long? PopulationInOpenDepartement, long? PopulationInOpenRegion);
 
 public sealed record IndicatorRow(string Key, string? Label, IndicatorSet Values);
 
@@ -55,10 +65,19 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
     /// <summary>Breakdown dimensions accepted by <see cref="BreakdownAsync"/>.</summary>
     public static readonly string[] Dimensions = ["type", "band", "region", "departement"];
 
+    /// <summary>
+    /// Said wherever the obliged figures are shown: staff counts are unknown, so every collectivité of
+    /// 3,500 inhabitants or more counts as obliged (SQL function <c>obligation</c>).
+    /// </summary>
+    public const string ObligationNote =
+        "Le nombre de collectivités obligées est une borne haute : l'obligation vise les collectivités de 3 500 habitants ou plus "
+        + "et de 50 agents ou plus, et l'effectif des agents n'est pas connu ; chaque personne morale est comptée une fois "
+        + "(Ville de Paris, Collectivité de Corse, Martinique, Guyane, Mayotte, Collectivité européenne d'Alsace).";
+
     public async Task<IndicatorSet> ComputeAsync(IndicatorFilter f, CancellationToken ct = default)
     {
         var rows = await QueryAsync(f, null, ct);
-        return rows.Count > 0 ? rows[0].Values : new IndicatorSet(f.Date, 0, 0, 0, 0, null, 0, 0);
+        return rows.Count > 0 ? rows[0].Values : new IndicatorSet(f.Date, false, 0, null, 0, null, null, 0, null, null, null, null);
     }
 
     public async Task<IReadOnlyList<IndicatorRow>> BreakdownAsync(IndicatorFilter f, string by, CancellationToken ct = default)
@@ -67,10 +86,19 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         return await QueryAsync(f, by, ct);
     }
 
-    async Task<DateOnly?> LatestObservationAsync(CancellationToken ct)
+    /// <summary>The date of the latest status observation in the database (SQL <c>last_observation()</c>), null when none.</summary>
+    public async Task<DateOnly?> LastObservationAsync(CancellationToken ct = default)
     {
-        await using var cmd = db.CreateCommand("select max(observed_on) from status_snapshot");
+        await using var cmd = db.CreateCommand("select last_observation()");
         return await cmd.ExecuteScalarAsync(ct) is DateOnly d ? d : null;
+    }
+
+    /// <summary>Whether any observation exists on or before the date (any at all when null).</summary>
+    public async Task<bool> ObservedAsync(DateOnly? date, CancellationToken ct = default)
+    {
+        await using var cmd = db.CreateCommand("select coalesce($1 >= first_observation(), false)");
+        cmd.Parameters.AddWithValue(date ?? DateOnly.MaxValue);
+        return await cmd.ExecuteScalarAsync(ct) is true;
     }
 
     async Task<List<IndicatorRow>> QueryAsync(IndicatorFilter f, string? by, CancellationToken ct)
@@ -78,10 +106,10 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         var key = by switch
         {
             null => "'all'",
-            "type" => "sel.type",
-            "band" => "coalesce(sel.population_band, 'inconnue')",
-            "region" => "coalesce(sel.region_code, '-')",
-            _ => "coalesce(sel.departement_code, '-')",
+            "type" => "c.type",
+            "band" => "coalesce(c.population_band, 'inconnue')",
+            "region" => "coalesce(c.region_code, '-')",
+            _ => "coalesce(c.departement_code, '-')",
         };
         var label = by switch
         {
@@ -89,79 +117,64 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
             "departement" => "(select d.name from collectivite d where d.type in ('DEP','COLOM') and d.code = k.key limit 1)",
             _ => "null::text",
         };
-        // The selection with its status on the date, then (per key) the counts and the population of
-        // the communes inside an open collectivité of the selection (no double count).
         // On or after the latest observation the status is exactly the derived column collectivite.is_open
         // (refreshed by every import), so the common "now" question skips status_on.
-        var latest = await LatestObservationAsync(ct);
-        var historical = f.Date is { } day && latest is { } l && day < l;
+        var last = await LastObservationAsync(ct);
+        var historical = f.Date is { } day && last is { } l && day < l;
         var status = historical ? "join status_on(@d) st on st.collectivite_id = c.id" : "";
         var isOpen = historical ? "st.is_open" : "c.is_open";
-        var filters = """
-                (c.type = any(@types))
-                and (@band::text is null or c.population_band = @band)
-                and (@region::text is null or c.region_code = @region)
-                and (@dep::text is null or c.departement_code = @dep)
-                and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
-                and (not @obliged or c.is_obliged)
-            """;
-        var selection = $"""
-            with sel as (
-                select c.id, c.type, c.code, c.siren, c.population, c.population_band, c.region_code, c.departement_code,
-                       c.is_obliged, {isOpen} as is_open
-                  from collectivite c
-                  {status}
-                 where {filters})
-            """;
-        // Without breakdown (the national figure, the hot path): the counts in one scan, like a bare
-        // count; the open collectivités of the selection (partial index on is_open, or status_on for a
-        // past date); then one scan of the communes, each probing that small set by its own id and its
-        // parents' ids (PostgreSQL hashes each uncorrelated IN list once), so a commune counts once.
-        var sql = by is null ? $"""
+        var sql = $"""
             with open_ids as materialized (
-                select c.id from collectivite c {status} where {filters} and {isOpen})
-            select 'all', null::text, count(*), count(*) filter (where {isOpen}), count(*) filter (where c.is_obliged),
-                   count(*) filter (where c.is_obliged and {isOpen}), coalesce(sum(c.population), 0)::bigint,
-                   (select coalesce(sum(m.population), 0)::bigint from collectivite m
-                     where m.type = 'COM' and (m.id in (select id from open_ids)
-                        or ('EPCI-' || m.epci_siren) in (select id from open_ids) or ('EPT-' || m.ept_siren) in (select id from open_ids)
-                        or ('DEP-' || m.departement_code) in (select id from open_ids) or ('COLOM-' || m.departement_code) in (select id from open_ids)
-                        or ('REG-' || m.region_code) in (select id from open_ids)))
-              from collectivite c {status}
-             where {filters}
-            """ : $"""
-            {selection},
-            k as materialized (select {key} as key, sel.* from sel),
-            open_sel as materialized (select * from k where is_open),
-            open_communes as (
-                -- Per key: one equi-join per level (hash joins), then distinct communes.
-                select o.key, o.id, o.population from open_sel o where o.type = 'COM'
+                -- Every collectivité open on the date, selected or not: a commune counts as living under
+                -- an open EPCI, département or région by that one's own status.
+                select c.id from collectivite c {status} where {isOpen}),
+            sel as materialized (
+                select {key} as key, c.id, c.type, c.code, c.siren, c.is_obliged, {isOpen} as is_open
+                  from collectivite c {status}
+                 where (case when @types::text[] is null then counts_nationally(c.type, c.is_overseas_collectivity)
+                             else c.type = any(@types) and (not c.is_overseas_collectivity or 'COLOM' = any(@types)) end)
+                   and (@band::text is null or c.population_band = @band)
+                   and (@region::text is null or c.region_code = @region)
+                   and (@dep::text is null or c.departement_code = @dep)
+                   and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
+                   and (not @obliged or c.is_obliged)),
+            communes as (
+                -- The communes of the selection, per key, each once: one equi-join per level (hash joins).
+                select s.key, s.id from sel s where s.type = 'COM'
                 union
-                select o.key, m.id, m.population from open_sel o join collectivite m on m.epci_siren = o.siren
-                 where o.type in ('CC','CA','CU','MET') and m.type = 'COM'
+                select s.key, m.id from sel s join collectivite m on m.epci_siren = s.siren where s.type = any(epci_types()) and m.type = 'COM'
                 union
-                select o.key, m.id, m.population from open_sel o join collectivite m on m.ept_siren = o.siren
-                 where o.type = 'EPT' and m.type = 'COM'
+                select s.key, m.id from sel s join collectivite m on m.ept_siren = s.siren where s.type = 'EPT' and m.type = 'COM'
                 union
-                select o.key, m.id, m.population from open_sel o join collectivite m on m.departement_code = o.code
-                 where o.type in ('DEP','COLOM') and m.type = 'COM'
+                select s.key, m.id from sel s join collectivite m on m.departement_code = s.code where s.type in ('DEP','COLOM') and m.type = 'COM'
                 union
-                select o.key, m.id, m.population from open_sel o join collectivite m on m.region_code = o.code
-                 where o.type = 'REG' and m.type = 'COM')
-            select k.key, {label} as label, k.n, k.open, k.obliged, k.obliged_open, k.population,
-                   coalesce(p.population, 0)::bigint
-              from (select key, count(*) as n, count(*) filter (where is_open) as open,
-                           count(*) filter (where is_obliged) as obliged, count(*) filter (where is_obliged and is_open) as obliged_open,
-                           coalesce(sum(population), 0)::bigint as population
-                      from k group by key) k
-              left join (select key, sum(population) as population from open_communes group by key) p on p.key = k.key
+                select s.key, m.id from sel s join collectivite m on m.region_code = s.code where s.type = 'REG' and m.type = 'COM'),
+            pop as (
+                select x.key, coalesce(sum(m.population), 0)::bigint as population,
+                       coalesce(sum(m.population) filter (where m.id in (select id from open_ids)), 0)::bigint as open_communes,
+                       coalesce(sum(m.population) filter (where m.id in (select id from open_ids)
+                            or ('EPCI-' || m.epci_siren) in (select id from open_ids) or ('EPT-' || m.ept_siren) in (select id from open_ids)), 0)::bigint as open_commune_or_epci,
+                       coalesce(sum(m.population) filter (where ('DEP-' || m.departement_code) in (select id from open_ids)
+                            or ('COLOM-' || m.departement_code) in (select id from open_ids)), 0)::bigint as open_departement,
+                       coalesce(sum(m.population) filter (where ('REG-' || m.region_code) in (select id from open_ids)), 0)::bigint as open_region
+                  from communes x join collectivite m on m.id = x.id
+                 group by x.key),
+            k as (
+                select key, count(*) as n, count(*) filter (where is_open) as open, count(*) filter (where is_obliged) as obliged,
+                       count(*) filter (where is_obliged and is_open) as obliged_open
+                  from sel group by key)
+            select k.key, {label} as label, k.n, k.open, k.obliged, k.obliged_open,
+                   coalesce(p.population, 0), coalesce(p.open_communes, 0), coalesce(p.open_commune_or_epci, 0),
+                   coalesce(p.open_departement, 0), coalesce(p.open_region, 0),
+                   coalesce(@d >= first_observation(), false)
+              from k left join pop p on p.key = k.key
              order by k.key
             """;
         await using var cmd = db.CreateCommand(sql);
         cmd.CommandTimeout = 30;
         cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Date) { Value = f.Date is { } d ? d : DateOnly.MaxValue });
         cmd.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { Value = (f.Types is { Count: > 0 } ts ? ts : Obligation.Types).ToArray() });
+            { Value = f.Types is { Count: > 0 } ts ? ts.ToArray() : DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter("band", NpgsqlDbType.Text) { Value = (object?)f.Band ?? DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter("region", NpgsqlDbType.Text) { Value = (object?)f.Region ?? DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter("dep", NpgsqlDbType.Text) { Value = (object?)f.Departement ?? DBNull.Value });
@@ -171,10 +184,13 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         await using var rd = await cmd.ExecuteReaderAsync(ct);
         while (await rd.ReadAsync(ct))
         {
+            var observed = rd.GetBoolean(11);
+            long? Status(int i) => observed ? rd.GetInt64(i) : null;
             long obliged = rd.GetInt64(4), obligedOpen = rd.GetInt64(5);
             rows.Add(new IndicatorRow(rd.GetString(0), rd.IsDBNull(1) ? null : rd.GetString(1), new IndicatorSet(
-                f.Date, rd.GetInt64(2), rd.GetInt64(3), obliged, obligedOpen,
-                obliged == 0 ? null : Math.Round((double)obligedOpen / obliged, 4), rd.GetInt64(6), rd.GetInt64(7))));
+                f.Date, observed, rd.GetInt64(2), Status(3), obliged, Status(5),
+                observed && obliged > 0 ? Math.Round((double)obligedOpen / obliged, 4) : null,
+                rd.GetInt64(6), Status(7), Status(8), Status(9), Status(10))));
         }
         return rows;
     }

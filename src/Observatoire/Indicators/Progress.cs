@@ -1,94 +1,148 @@
 using System.Globalization;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace Observatoire.Indicators;
 
+/// <summary>A point of the progress curve: a published edition's count, or a count of the observations.</summary>
 public sealed record ProgressPoint(DateOnly Date, int Open, string Kind, int? ObligedTotal, int? ObligedOpen, string? Note, string? Source);
+
+public static class ProgressKind
+{
+    /// <summary>A count published by an edition of the observatoire (data/milestones.csv), as published.</summary>
+    public const string Published = "published";
+    /// <summary>A count of the observations in the database (open collectivités on that date, national scope).</summary>
+    public const string Observed = "observed";
+}
 
 public sealed record Trend(double? PerYear, int Points, string Method);
 
-public sealed record Projection(DateOnly? Date, string Label, bool Reached);
+/// <summary><see cref="Date"/>: when the trend line reaches the goal (null when it never does or no trend is known).</summary>
+public sealed record Projection(DateOnly? Date, string Label, bool Reached, string Method);
 
 /// <summary>National progress toward the programme goal, as served by <c>GET /api/progress</c>.</summary>
 public sealed record Progress(
-    int Open, int Goal, DateOnly AsOf, double Percent, long Obliged, long ObligedOpen, double? ObligedOpenRate,
+    int? Open, int Goal, DateOnly AsOf, bool Observed, DateOnly? LastObservation, double? Percent,
+    long Obliged, long? ObligedOpen, double? ObligedOpenRate, string ObligationNote,
     ProgressPoint? LatestPublished, IReadOnlyList<ProgressPoint> Series, Trend Trend, Projection Projection);
 
 /// <summary>
-/// Progress toward 2,000 open collectivités. Method (also in docs/status.md):
-/// <list type="bullet">
-/// <item><c>open</c>: collectivités proper (COM, EPCI, EPT, DEP, REG) open on <c>asOf</c> by the
-///   observations (status_on), i.e. the same figure as the indicators.</item>
-/// <item><c>series</c>: the published national counts (data/milestones.csv, kind <c>jalon</c>) and, for each
-///   imported snapshot, the count derived from the observations (kind <c>observation</c>), dated ≤ asOf.</item>
-/// <item>trend: ordinary least-squares slope (collectivités per year) over all series points.</item>
-/// <item>projection: from the most recent series point, goal reached after (goal − count) / slope years.
-///   A slope ≤ 0 gives no date. A projected date before <c>asOf</c> is not claimed (nothing observed since
-///   confirms it): "pas avant ANNÉE(asOf)". Beyond 50 years: "pas avant ANNÉE(asOf)+50".</item>
-/// </list>
+/// The projection toward the 2,000 goal: THE one place it is computed (the API, the map and the
+/// reports call it). Method: the least-squares line of the count against time, through the published
+/// editions and the observed counts dated after the last published edition (before it, the published
+/// count is the programme's own figure and our re-count of the same period on the current COG would
+/// lower the slope by mixing two definitions); the projected date is where that line reaches the goal.
+/// Indicative only: "at the average pace of the points", not a forecast.
 /// </summary>
-public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indicators)
+public static class GoalProjection
 {
     public const int Goal = 2000;
     const int HorizonYears = 50;
     static readonly CultureInfo Fr = CultureInfo.GetCultureInfo("fr-FR");
 
+    public const string Method =
+        "droite des moindres carrés du nombre de collectivités ouvertes en fonction du temps, sur les comptes publiés des éditions "
+        + "et les comptes observés postérieurs à la dernière édition publiée ; la date projetée est celle où la droite atteint 2 000";
+
+    /// <summary>The points the trend is fitted on (see the class summary).</summary>
+    public static IReadOnlyList<ProgressPoint> TrendPoints(IReadOnlyList<ProgressPoint> series)
+    {
+        var lastPublished = series.Where(p => p.Kind == ProgressKind.Published).Select(p => (DateOnly?)p.Date).Max();
+        return series.Where(p => p.Kind == ProgressKind.Published || lastPublished is null || p.Date > lastPublished).ToList();
+    }
+
+    public static Trend Slope(IReadOnlyList<ProgressPoint> series)
+    {
+        var points = TrendPoints(series);
+        if (points.Select(p => p.Date).Distinct().Count() < 2) return new Trend(null, points.Count, Method);
+        var xs = points.Select(p => Years(p.Date)).ToArray();
+        var ys = points.Select(p => (double)p.Open).ToArray();
+        double mx = xs.Average(), my = ys.Average();
+        double sxx = xs.Sum(x => (x - mx) * (x - mx)), sxy = xs.Zip(ys).Sum(t => (t.First - mx) * (t.Second - my));
+        return new Trend(Math.Round(sxy / sxx, 1), points.Count, Method);
+    }
+
+    public static Projection Project(IReadOnlyList<ProgressPoint> series, int? open, DateOnly asOf)
+    {
+        if (open >= Goal) return new Projection(asOf, "objectif atteint", true, Method);
+        var points = TrendPoints(series);
+        if (points.Count > 0 && points[^1].Open >= Goal) return new Projection(points[^1].Date, "objectif atteint", true, Method);
+        if (points.Select(p => p.Date).Distinct().Count() < 2)
+            return new Projection(null, "pas de projection : il faut au moins deux comptes à des dates différentes", false, Method);
+        var xs = points.Select(p => Years(p.Date)).ToArray();
+        var ys = points.Select(p => (double)p.Open).ToArray();
+        double mx = xs.Average(), my = ys.Average();
+        double sxx = xs.Sum(x => (x - mx) * (x - mx)), sxy = xs.Zip(ys).Sum(t => (t.First - mx) * (t.Second - my));
+        var slope = sxy / sxx;
+        if (slope <= 0) return new Projection(null, "pas de projection : la tendance ne progresse pas", false, Method);
+        var atGoal = mx + (Goal - my) / slope;   // in years since 0001-01-01
+        if (atGoal > Years(asOf) + HorizonYears) return new Projection(null, $"pas avant {asOf.Year + HorizonYears}", false, Method);
+        var date = DateOnly.FromDayNumber((int)Math.Round(atGoal * 365.2425));
+        // A date already past is not claimed: nothing observed confirms it.
+        if (date < asOf) return new Projection(null, $"pas avant {asOf.Year}", false, Method);
+        return new Projection(date, "vers " + date.ToString("MMMM yyyy", Fr), false, Method);
+    }
+
+    static double Years(DateOnly d) => d.DayNumber / 365.2425;
+}
+
+/// <summary>
+/// Progress toward 2,000 open collectivités (method in docs/status.md): <c>open</c> is the national
+/// indicator on <c>asOf</c> (null when nothing is observed on or before it); the series are the published
+/// editions and the observed counts on each observation date, labelled by <see cref="ProgressKind"/>; the
+/// trend and projection come from <see cref="GoalProjection"/>.
+/// </summary>
+public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indicators)
+{
     public async Task<Progress> ProgressAsync(DateOnly? asOf, CancellationToken ct = default)
     {
         var day = asOf ?? DateOnly.FromDateTime(DateTime.UtcNow);
         var now = await indicators.ComputeAsync(new IndicatorFilter(Date: day), ct);
+        var last = await indicators.LastObservationAsync(ct);
+        await using var conn = await db.OpenConnectionAsync(ct);
+        var series = await SeriesAsync(conn, day, null, null, ct);
+        var open = now.Open is { } o ? (int)o : (int?)null;
+        return new Progress(open, GoalProjection.Goal, day, now.Observed, last,
+            open is { } n ? Math.Round(100.0 * n / GoalProjection.Goal, 1) : null,
+            now.Obliged, now.ObligedOpen, now.ObligedOpenRate, IndicatorQueries.ObligationNote,
+            series.LastOrDefault(p => p.Kind == ProgressKind.Published), series,
+            GoalProjection.Slope(series), GoalProjection.Project(series, open, day));
+    }
 
-        var series = new List<ProgressPoint>();
-        await using (var cmd = db.CreateCommand("""
-            select observed_on, open_count, obliged_total, obliged_open, note, source, 'jalon' from milestone where observed_on <= $1
+    /// <summary>
+    /// The two series up to <paramref name="asOf"/>: the published editions (national scope only, since
+    /// they are national counts) and, on each date with observations (the 200 most recent), the observed
+    /// count of open collectivités of the scope (national, a région, an ATD perimeter). Shared by
+    /// /api/progress and the reports.
+    /// </summary>
+    public static async Task<List<ProgressPoint>> SeriesAsync(NpgsqlConnection conn, DateOnly asOf, string? region, string? atd, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            select observed_on, open_count, obliged_total, obliged_open, note, source, 'published' from milestone
+             where observed_on <= $1 and $2::text is null and $3::text is null
             union all
-            select s.observed_on, x.open::int, x.obliged::int, x.obliged_open::int, 'décompte des observations (' || s.file || ')', s.source, 'observation'
-              from status_snapshot s
+            select d.observed_on, x.open::int, x.obliged::int, x.obliged_open::int, 'décompte des observations', null, 'observed'
+              from (select distinct observed_on from observation
+                     where collectivite_id is not null and observed_on <= $1
+                     order by observed_on desc limit 200) d
               cross join lateral (
                    select count(*) filter (where st.is_open) as open, count(*) filter (where c.is_obliged) as obliged,
                           count(*) filter (where st.is_open and c.is_obliged) as obliged_open
-                     from collectivite c join status_on(s.observed_on) st on st.collectivite_id = c.id
-                    where c.type in ('COM','CC','CA','CU','MET','EPT','DEP','REG')) x
-             where s.observed_on <= $1
-             order by 1, 7
-            """))
-        {
-            cmd.Parameters.AddWithValue(day);
-            await using var rd = await cmd.ExecuteReaderAsync(ct);
-            while (await rd.ReadAsync(ct))
-                series.Add(new ProgressPoint(rd.GetFieldValue<DateOnly>(0), rd.GetInt32(1), rd.GetString(6),
-                    rd.IsDBNull(2) ? null : rd.GetInt32(2), rd.IsDBNull(3) ? null : rd.GetInt32(3),
-                    rd.IsDBNull(4) ? null : rd.GetString(4), rd.IsDBNull(5) ? null : rd.GetString(5)));
-        }
-
-        var trend = Slope(series);
-        return new Progress((int)now.Open, Goal, day, Math.Round(100.0 * now.Open / Goal, 1), now.Obliged, now.ObligedOpen, now.ObligedOpenRate,
-            series.LastOrDefault(p => p.Kind == "jalon"), series, trend, Project(series, trend.PerYear, (int)now.Open, day));
-    }
-
-    /// <summary>Least-squares slope of count over time (years), over all points.</summary>
-    internal static Trend Slope(IReadOnlyList<ProgressPoint> points)
-    {
-        const string method = "moindres carrés (droite de régression du nombre de collectivités ouvertes sur la date, jalons publiés et observations)";
-        if (points.Count < 2) return new Trend(null, points.Count, method);
-        var xs = points.Select(p => p.Date.DayNumber / 365.2425).ToArray();
-        var ys = points.Select(p => (double)p.Open).ToArray();
-        double mx = xs.Average(), my = ys.Average();
-        double sxx = xs.Sum(x => (x - mx) * (x - mx)), sxy = xs.Zip(ys).Sum(t => (t.First - mx) * (t.Second - my));
-        return new Trend(sxx == 0 ? null : Math.Round(sxy / sxx, 1), points.Count, method);
-    }
-
-    internal static Projection Project(IReadOnlyList<ProgressPoint> series, double? perYear, int open, DateOnly asOf)
-    {
-        if (open >= Goal) return new Projection(asOf, "objectif atteint", true);
-        var last = series.Count > 0 ? series[^1] : null;
-        if (last is null || perYear is not > 0)
-            return new Projection(null, "pas de projection : tendance nulle ou inconnue", false);
-        if (last.Open >= Goal) return new Projection(last.Date, "objectif atteint", true);
-        var days = (Goal - last.Open) / perYear.Value * 365.2425;
-        if (days > HorizonYears * 365.2425) return new Projection(null, $"pas avant {asOf.Year + HorizonYears}", false);
-        var date = last.Date.AddDays((int)Math.Ceiling(days));
-        if (date < asOf) return new Projection(null, $"pas avant {asOf.Year}", false);
-        return new Projection(date, "vers " + date.ToString("MMMM yyyy", Fr), false);
+                     from collectivite c join status_on(d.observed_on) st on st.collectivite_id = c.id
+                    where counts_nationally(c.type, c.is_overseas_collectivity)
+                      and ($2::text is null or c.region_code = $2)
+                      and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))) x
+             order by 1, 7 desc
+            """, conn);
+        cmd.Parameters.AddWithValue(asOf);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)region ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)atd ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        var series = new List<ProgressPoint>();
+        await using var rd = await cmd.ExecuteReaderAsync(ct);
+        while (await rd.ReadAsync(ct))
+            series.Add(new ProgressPoint(rd.GetFieldValue<DateOnly>(0), rd.GetInt32(1), rd.GetString(6),
+                rd.IsDBNull(2) ? null : rd.GetInt32(2), rd.IsDBNull(3) ? null : rd.GetInt32(3),
+                rd.IsDBNull(4) ? null : rd.GetString(4), rd.IsDBNull(5) ? null : rd.GetString(5)));
+        return series;
     }
 }

@@ -150,4 +150,5 @@ public sealed class CollectiviteStatus
     public long OpenFlag { get; set; }
     public long ObligedFlag { get; set; }
     public long ObligedOpenFlag { get; set; }
+    public bool Observed { get; set; }
 }

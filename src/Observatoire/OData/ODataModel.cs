@@ -39,11 +39,11 @@ public static class ODataModel
         ["Collectivite.EpciSiren"] = "SIREN de l'EPCI à fiscalité propre dont la commune est membre.",
         ["Collectivite.EptSiren"] = "SIREN de l'établissement public territorial (Grand Paris) dont la commune est membre.",
         ["Collectivite.Zone"] = "metro (métropole), drom (départements et régions d'outre-mer) ou com (collectivités d'outre-mer).",
-        ["Collectivite.IsOverseasCollectivity"] = "Vrai pour les collectivités d'outre-mer (975, 977, 978, 984, 986-989), hors des comptes nationaux.",
+        ["Collectivite.IsOverseasCollectivity"] = "Vrai pour les collectivités d'outre-mer (975, 977, 978, 984, 986-989) et leurs communes, hors des comptes nationaux et de l'obligation : IsOverseasCollectivity eq false donne les totaux de /api/indicators.",
         ["Collectivite.MemberCount"] = "Nombre de communes membres (EPCI, EPT, département, région).",
-        ["Collectivite.IsObliged"] = "Soumise à l'obligation d'ouverture des données (au moins 3 500 habitants et 50 agents, loi pour une République numérique).",
+        ["Collectivite.IsObliged"] = "Soumise à l'obligation d'ouverture des données (au moins 3 500 habitants et 50 agents, loi pour une République numérique). Borne haute : l'effectif est inconnu, compté comme au moins 50. Chaque personne morale une fois : Paris département, Corse-du-Sud, Haute-Corse, Martinique et Guyane départements, Mayotte région et Haut-Rhin valent false (comptés avec la Ville de Paris, la Collectivité de Corse, etc.).",
         ["Collectivite.IsOpen"] = "Ouverte selon la dernière observation (publie au moins un jeu de données).",
-        ["Collectivite.FirstSeenOpen"] = "Date de la première observation où elle apparaît ouverte.",
+        ["Collectivite.FirstSeenOpen"] = "Observée ouverte depuis : date de la première observation où elle apparaît ouverte (pas la date de son ouverture, qui peut être antérieure).",
         ["Collectivite.DatasetCount"] = "Nombre de jeux de données de la dernière observation (vide = inconnu).",
         ["Collectivite.LastObservedOn"] = "Date de la dernière observation.",
         ["Collectivite.AtdCount"] = "Nombre d'ATD dont le périmètre la couvre.",
@@ -77,6 +77,7 @@ public static class ODataModel
         ["CollectiviteStatus.IsOpen"] = "Ouverte à cette date (dernière observation à cette date ou avant).",
         ["CollectiviteStatus.DatasetCount"] = "Jeux de données à cette date (vide = inconnu).",
         ["CollectiviteStatus.ObligedOpenFlag"] = "1 si obligée et ouverte à cette date, 0 sinon.",
+        ["CollectiviteStatus.Observed"] = "Faux quand la date précède toute observation : le statut est alors inconnu (IsOpen faux ne veut pas dire fermée).",
     };
 
     public static IEdmModel Build()

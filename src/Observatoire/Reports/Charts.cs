@@ -72,8 +72,8 @@ public static class Charts
             s.MarkerSize = 9;
             s.LineWidth = 2;
         }
-        Series(ProgressKind.Milestone, Blue, "Jalons publiés", MarkerShape.FilledCircle);
-        Series(ProgressKind.Observation, Orange, "Relevés de la base", MarkerShape.FilledSquare);
+        Series(Indicators.ProgressKind.Published, Blue, "Comptes publiés (éditions)", MarkerShape.FilledCircle);
+        Series(Indicators.ProgressKind.Observed, Orange, "Comptes observés (relevés de la base)", MarkerShape.FilledSquare);
         if (m.Progress.ProjectedGoalDate is { } goal && pts.Count > 0)
         {
             var last = pts[^1];

@@ -39,6 +39,7 @@ public static class PdfReport
         // Page 1: headline and progress.
         w.Title(title);
         w.Paragraph($"{m.Scope.Label} — situation au {Fr.Date(m.AsOf)}", 12, PageWriter.Muted);
+        if (ReportModel.DataAge(m) is { Length: > 0 } age) w.Paragraph(age, 10, PageWriter.Ink, bold: true);
         if (m.Notice is { } notice) w.Notice(notice);
         w.Heading("Chiffres clés");
         var h = m.Headline;
@@ -49,8 +50,9 @@ public static class PdfReport
             (Fr.Percent(h.Rate), h.ObligedOpen is { } oo ? $"des collectivités obligées sont ouvertes ({Fr.Int(oo)} sur {Fr.Int(h.Obliged)})"
                 : $"taux d'ouverture des {Fr.Int(h.Obliged)} collectivités obligées : inconnu à cette date"),
             (Fr.Int(h.PopulationOpenCommunes), $"habitants dans les communes ouvertes (sur {Fr.Int(h.PopulationTotal)})"),
-            (Fr.Int(h.PopulationCovered), "habitants dont la commune, l'EPCI, le département ou la région est ouvert"),
+            (Fr.Int(h.PopulationCovered), "habitants dont la commune ou l'intercommunalité (EPCI, EPT) est ouverte"),
         ]);
+        w.Paragraph(Indicators.IndicatorQueries.ObligationNote, 9, PageWriter.Muted);
         w.Heading("Progression");
         w.Chart(Charts.Create("progress", m), 250);
         w.Paragraph(m.Progress.ProjectionText);

@@ -29,7 +29,16 @@ public sealed record ReportModel(
     IReadOnlyList<string> MethodNotes)
 {
     /// <summary>Programme goal: 2,000 open collectivités (set for 2020, restated for 2022).</summary>
-    public const int Goal = 2000;
+    public const int Goal = Indicators.GoalProjection.Goal;
+
+    /// <summary>How old the status data is, said on the first page of every report.</summary>
+    public static string DataAge(ReportModel m) => m.LatestObservation is not { } last
+        ? ""
+        : last < m.AsOf
+            ? $"Données d'ouverture : dernière observation le {Fr.Date(last)} ; l'état au {Fr.Date(m.AsOf)} est celui de cette observation, rien n'a été observé depuis."
+        : last == m.AsOf
+            ? $"Données d'ouverture : dernière observation le {Fr.Date(last)}."
+            : $"Données d'ouverture : état au {Fr.Date(m.AsOf)} d'après les observations faites jusqu'à cette date (dernière observation de la base : {Fr.Date(last)}).";
 }
 
 /// <summary>What the report covers. <see cref="RegionCode"/> and <see cref="AtdId"/> narrow it.</summary>
@@ -53,7 +62,7 @@ public sealed record ReportScope(string? RegionCode, string? RegionName, string?
 /// <param name="ObligedOpen">open among obliged</param>
 /// <param name="Rate">ObligedOpen / Obliged (0–1), null when nothing is obliged or nothing observed</param>
 /// <param name="PopulationOpenCommunes">inhabitants of the open communes</param>
-/// <param name="PopulationCovered">inhabitants of communes where the commune, its EPCI, its département or its région is open</param>
+/// <param name="PopulationCovered">inhabitants of communes that are open or whose EPCI/EPT is open (the indicator populationInOpenCommuneOrEpci)</param>
 /// <param name="PopulationTotal">inhabitants of the communes in scope</param>
 public sealed record Headline(
     long Collectivites,
@@ -71,22 +80,12 @@ public sealed record Headline(
     public double? GoalShare => Open is { } o ? (double)o / ReportModel.Goal : null;
 }
 
-public static class ProgressKind
-{
-    /// <summary>A published national count (data/milestones.csv).</summary>
-    public const string Milestone = "milestone";
-    /// <summary>A count computed from the observations of the database.</summary>
-    public const string Observation = "observation";
-}
-
-public sealed record ProgressPoint(DateOnly Date, long Open, string Kind, string? Note);
-
 /// <summary>
 /// Open collectivités over time and a linear projection to the goal. <see cref="ProjectedGoalDate"/>
 /// is null when the trend does not rise or there are fewer than two points.
 /// </summary>
 public sealed record ProgressSeries(
-    IReadOnlyList<ProgressPoint> Points,
+    IReadOnlyList<Indicators.ProgressPoint> Points,
     double? PerYear,
     DateOnly? ProjectedGoalDate,
     string ProjectionText);

@@ -23,7 +23,7 @@ public sealed class ReportInputException(int status, string title, string detail
 /// <remarks>
 /// One transaction (repeatable read, so every figure sees the same data): the status of every
 /// collectivité on the date is computed once into a temporary table, then aggregated. Every list is
-/// bounded (<see cref="TodoLimit"/>, <see cref="TopAtds"/>, <see cref="MaxSeriesDates"/>).
+/// bounded (<see cref="TodoLimit"/>, <see cref="TopAtds"/>).
 /// </remarks>
 public sealed class ReportModelBuilder(NpgsqlDataSource db)
 {
@@ -31,10 +31,6 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
     public const int TodoLimit = 5000;
     /// <summary>ATD shown in "largest to-do lists", and items shown per ATD.</summary>
     public const int TopAtds = 8, TopItemsPerAtd = 5;
-    /// <summary>Observation dates plotted on the progress curve (the most recent ones).</summary>
-    public const int MaxSeriesDates = 200;
-    /// <summary>Milestones and observations before this year are not plotted (the programme started in 2017).</summary>
-    public const int SeriesStartYear = 2017;
 
     public static readonly DateOnly MinDate = new(2010, 1, 1);
 
@@ -54,8 +50,7 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
         DateOnly? first = null, latest = null;
         string? vintage = null;
         await using (var cmd = new NpgsqlCommand("""
-            select (select min(observed_on) from observation where collectivite_id is not null),
-                   (select max(observed_on) from observation where collectivite_id is not null),
+            select first_observation(), last_observation(),
                    (select vintage from data_release where kind = 'reference' order by id desc limit 1)
             """, conn))
         await using (var rd = await cmd.ExecuteReaderAsync(ct))
@@ -75,11 +70,15 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
 
         await StatusTableAsync(conn, asOf, scope, ct);
 
-        var (headline, bands, types, regions, departements, inside, outside) = await AggregatesAsync(conn, before, ct);
+        var (bands, types, regions, departements, inside, outside) = await AggregatesAsync(conn, before, ct);
+        // The headline IS the indicator layer's figure for the same date and scope (one definition).
+        var set = await new Indicators.IndicatorQueries(db).ComputeAsync(new Indicators.IndicatorFilter(Date: asOf, Region: scope.RegionCode, Atd: scope.AtdId), ct);
+        var headline = new Headline(set.Collectivites, set.Obliged, set.Open, set.ObligedOpen, set.ObligedOpenRate,
+            set.PopulationInOpenCommunes, set.PopulationInOpenCommuneOrEpci, set.Population);
         var atds = await AtdRowsAsync(conn, scope, before, ct);
         var largest = before ? [] : await LargestTodoListsAsync(conn, ct);
         var todo = before ? new TodoList(0, [], TodoLimit) : await TodoAsync(conn, ct);
-        var progress = await ProgressAsync(conn, asOf, scope, ct);
+        var progress = await ProgressAsync(conn, asOf, scope, before ? null : (int?)headline.Open, ct);
         var sources = await SourcesAsync(conn, vintage, ct);
 
         await tx.CommitAsync(ct);   // drops the temporary table
@@ -122,7 +121,7 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
     /// collectivités d'outre-mer (COLOM) stay out, as in the indicator layer's default and the 101/18 counts.
     /// </summary>
     const string InScope = """
-        c.type <> 'COLOM'
+        counts_nationally(c.type, c.is_overseas_collectivity)
         and ($2::text is null or c.region_code = $2)
         and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))
         """;
@@ -140,9 +139,11 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
                    c.region_code, c.departement_code, c.epci_siren, c.ept_siren, c.is_obliged,
                    coalesce(l.is_listed, false) as is_open,
                    exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id) as covered,
-                   {InScope} as in_scope
+                   {InScope} as in_scope,
+                   t.rank as todo_rank   -- on the to-do list (SQL todo_on, the one definition), and its rank
               from collectivite c
               left join latest l on l.collectivite_id = c.id
+              left join todo_on($1) t on t.collectivite_id = c.id
             """, conn)
         {
             Parameters =
@@ -155,7 +156,7 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    async Task<(Headline, List<BreakdownRow>, List<BreakdownRow>, List<BreakdownRow>, List<BreakdownRow>, CoverageFigures, CoverageFigures)>
+    async Task<(List<BreakdownRow>, List<BreakdownRow>, List<BreakdownRow>, List<BreakdownRow>, CoverageFigures, CoverageFigures)>
         AggregatesAsync(NpgsqlConnection conn, bool before, CancellationToken ct)
     {
         // One pass, several groupings. Bands are for communes only (the eight bands are commune bands).
@@ -164,30 +165,18 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
                          from report_status where in_scope)
             select case when grouping(type) = 0 then 'type' when grouping(band) = 0 then 'band'
                         when grouping(region_code) = 0 then 'region' when grouping(departement_code) = 0 then 'departement'
-                        when grouping(covered) = 0 then 'covered' else 'total' end as dim,
+                        else 'covered' end as dim,
                    coalesce(type, band, region_code, departement_code, covered::text) as key,
                    count(*) as collectivites,
                    count(*) filter (where is_obliged) as obliged,
                    count(*) filter (where is_open) as open,
                    count(*) filter (where is_obliged and is_open) as obliged_open,
-                   coalesce(sum(population) filter (where type = 'COM'), 0) as population_total,
-                   coalesce(sum(population) filter (where type = 'COM' and is_open), 0) as population_open,
                    case when grouping(s.region_code) = 0
                              then (select r.name from collectivite r where r.id in ('REG-' || s.region_code, 'COLOM-' || s.region_code) limit 1)
                         when grouping(s.departement_code) = 0
                              then (select d.name from collectivite d where d.id in ('DEP-' || s.departement_code, 'COLOM-' || s.departement_code) limit 1) end as label
               from s
-             group by grouping sets ((), (type), (band), (region_code), (departement_code), (covered));
-
-            -- Population living in a commune that is open or whose EPCI, EPT, département or région is open.
-            with op as (select id, siren from report_status where is_open and type <> 'COM')
-            select coalesce(sum(c.population), 0) from report_status c
-             where c.in_scope and c.type = 'COM'
-               and (c.is_open
-                    or c.epci_siren in (select siren from op where siren is not null)
-                    or c.ept_siren in (select siren from op where siren is not null)
-                    or 'DEP-' || c.departement_code in (select id from op)
-                    or 'REG-' || c.region_code in (select id from op));
+             group by grouping sets ((type), (band), (region_code), (departement_code), (covered));
             """;
         await using var cmd = new NpgsqlCommand(sql, conn);
         await using var rd = await cmd.ExecuteReaderAsync(ct);
@@ -195,7 +184,6 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
         var types = new Dictionary<string, BreakdownRow>();
         var regions = new List<BreakdownRow>();
         var deps = new List<BreakdownRow>();
-        Headline? headline = null;
         CoverageFigures inside = new(0, 0, before ? null : 0, null), outside = inside;
         while (await rd.ReadAsync(ct))
         {
@@ -204,13 +192,9 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
             long n = rd.GetInt64(2), obliged = rd.GetInt64(3), open = rd.GetInt64(4), obligedOpen = rd.GetInt64(5);
             long? Status(long v) => before ? null : v;
             double? rate = before || obliged == 0 ? null : (double)obligedOpen / obliged;
-            var label = rd.IsDBNull(8) ? null : rd.GetString(8);
+            var label = rd.IsDBNull(6) ? null : rd.GetString(6);
             switch (dim)
             {
-                case "total":
-                    headline = new Headline(n, obliged, Status(open), Status(obligedOpen), rate,
-                        Status(rd.GetInt64(7)), null, rd.GetInt64(6));
-                    break;
                 case "covered":
                     var f = new CoverageFigures(n, obliged, Status(obligedOpen), rate);
                     if (key == "true") inside = f; else outside = f;
@@ -231,18 +215,13 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
                     break;
             }
         }
-        await rd.NextResultAsync(ct);
-        await rd.ReadAsync(ct);
-        var covered = rd.GetInt64(0);
-        headline ??= new Headline(0, 0, before ? null : 0, before ? null : 0, null, before ? null : 0, null, 0);
-        headline = headline with { PopulationCovered = before ? null : covered };
 
         // Fixed orders: bands ascending, types as the observatoire lists them, places by code.
         var bandRows = Reference.PopulationBands.All.Where(bands.ContainsKey).Select(b => bands[b]).ToList();
         var typeRows = TypeLabels.Keys.Where(types.ContainsKey).Select(t => types[t]).ToList();
         regions.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         deps.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return (headline, bandRows, typeRows, regions, deps, inside, outside);
+        return (bandRows, typeRows, regions, deps, inside, outside);
     }
 
     static async Task<List<AtdRow>> AtdRowsAsync(NpgsqlConnection conn, ReportScope scope, bool before, CancellationToken ct)
@@ -252,7 +231,7 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
             select a.id, a.name, a.kind, a.scale,
                    count(s.id), count(s.id) filter (where s.is_obliged),
                    count(s.id) filter (where s.is_obliged and s.is_open),
-                   count(s.id) filter (where s.is_obliged and not s.is_open)
+                   count(s.id) filter (where s.todo_rank is not null)
               from atd a
               join atd_coverage ac on ac.atd_id = a.id
               join report_status s on s.id = ac.collectivite_id and s.in_scope
@@ -285,12 +264,12 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
             with todo as (
                 select ac.atd_id, s.* from atd_coverage ac
                   join report_status s on s.id = ac.collectivite_id
-                 where s.in_scope and s.is_obliged and not s.is_open),
+                 where s.in_scope and s.todo_rank is not null),
             top_atd as (
                 select atd_id, count(*) as n from todo group by atd_id
                  order by n desc, atd_id limit {TopAtds}),
             ranked as (
-                select s.*, row_number() over (partition by s.atd_id order by s.population desc nulls last, s.id) as rk
+                select s.*, row_number() over (partition by s.atd_id order by s.todo_rank) as rk
                   from todo s where s.atd_id in (select atd_id from top_atd))
             select t.atd_id, a.name, t.n, {TodoColumns}
               from top_atd t join atd a on a.id = t.atd_id
@@ -312,12 +291,12 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
     static async Task<TodoList> TodoAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
-            select count(*) from report_status s where s.in_scope and s.is_obliged and not s.is_open;
+            select count(*) from report_status s where s.in_scope and s.todo_rank is not null;
             select {TodoColumns},
                    (select string_agg(ac.atd_id, ' ' order by ac.atd_id) from atd_coverage ac where ac.collectivite_id = s.id)
               from report_status s
-             where s.in_scope and s.is_obliged and not s.is_open
-             order by s.population desc nulls last, s.id
+             where s.in_scope and s.todo_rank is not null
+             order by s.todo_rank
              limit {TodoLimit};
             """, conn);
         await using var rd = await cmd.ExecuteReaderAsync(ct);
@@ -330,69 +309,22 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
         return new TodoList(total, items, TodoLimit);
     }
 
-    static async Task<ProgressSeries> ProgressAsync(NpgsqlConnection conn, DateOnly asOf, ReportScope scope, CancellationToken ct)
+    /// <summary>The series of /api/progress for the report's scope, and its projection (national scope only).</summary>
+    static async Task<ProgressSeries> ProgressAsync(NpgsqlConnection conn, DateOnly asOf, ReportScope scope, int? open, CancellationToken ct)
     {
-        // Milestones are published national counts: shown only for the national scope.
-        await using var cmd = new NpgsqlCommand($"""
-            select observed_on, open_count::bigint, 'milestone', note from milestone
-             where $4 and observed_on <= $1 and observed_on >= make_date({SeriesStartYear}, 1, 1)
-            union all
-            select d.observed_on,
-                   (select count(*) from status_on(d.observed_on) l
-                      join collectivite c on c.id = l.collectivite_id
-                     where l.is_open and {InScope}),
-                   'observation', null
-              from (select distinct observed_on from observation
-                     where collectivite_id is not null and observed_on <= $1 and observed_on >= make_date({SeriesStartYear}, 1, 1)
-                     order by observed_on desc limit {MaxSeriesDates}) d
-             order by 1, 3
-            """, conn)
-        {
-            Parameters =
-            {
-                new() { Value = asOf, NpgsqlDbType = NpgsqlDbType.Date },
-                new() { Value = (object?)scope.RegionCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = (object?)scope.AtdId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = scope.IsNational },
-            },
-        };
-        var points = new List<ProgressPoint>();
-        await using (var rd = await cmd.ExecuteReaderAsync(ct))
-            while (await rd.ReadAsync(ct))
-                points.Add(new ProgressPoint(rd.GetFieldValue<DateOnly>(0), rd.GetInt64(1), rd.GetString(2), rd.IsDBNull(3) ? null : rd.GetString(3)));
-        return Project(points, scope);
-    }
-
-    /// <summary>
-    /// Least-squares line through the points (open count against time) extended to the 2,000 goal.
-    /// Indicative only: it says "at the average pace since 2017", not a forecast.
-    /// </summary>
-    public static ProgressSeries Project(List<ProgressPoint> points, ReportScope scope)
-    {
+        var points = await Indicators.ProgressQueries.SeriesAsync(conn, asOf, scope.RegionCode, scope.AtdId, ct);
         if (!scope.IsNational)
             return new(points, null, null, $"L'objectif de {Fr.Int(ReportModel.Goal)} collectivités ouvertes est national : pas de projection pour un périmètre.");
-        if (points.Count < 2 || points.Select(p => p.Date).Distinct().Count() < 2)
-            return new(points, null, null, "Pas assez de points pour une projection (il en faut au moins deux, à des dates différentes).");
-        static double Year(DateOnly d) => d.Year + (d.DayOfYear - 1) / 365.25;
-        var xs = points.Select(p => Year(p.Date)).ToArray();
-        var ys = points.Select(p => (double)p.Open).ToArray();
-        double mx = xs.Average(), my = ys.Average();
-        double sxy = xs.Zip(ys, (x, y) => (x - mx) * (y - my)).Sum(), sxx = xs.Sum(x => (x - mx) * (x - mx));
-        var slope = sxy / sxx;
-        var last = points[^1];
-        if (last.Open >= ReportModel.Goal)
-            return new(points, slope, last.Date, $"Objectif de {Fr.Int(ReportModel.Goal)} atteint au {Fr.Date(last.Date)}.");
-        if (slope <= 0)
-            return new(points, slope, null, "La tendance depuis 2017 ne progresse pas : pas de date de projection.");
-        var yearAtGoal = mx + (ReportModel.Goal - my) / slope;
-        var whole = (int)Math.Floor(yearAtGoal);
-        if (whole > 2100)
-            return new(points, slope, null, $"Au rythme moyen observé ({Fr.Int((long)Math.Round(slope))} de plus par an), l'objectif ne serait pas atteint avant 2100.");
-        var goalDate = new DateOnly(whole, 1, 1).AddDays((int)((yearAtGoal - whole) * 365.25));
-        if (goalDate <= last.Date) goalDate = last.Date.AddDays(1);
-        return new(points, slope, goalDate,
-            $"Au rythme moyen observé depuis {SeriesStartYear} (environ {Fr.Int((long)Math.Round(slope))} collectivités ouvertes de plus par an, "
-            + $"droite des moindres carrés), l'objectif de {Fr.Int(ReportModel.Goal)} serait atteint vers {Fr.MonthYear(goalDate)}.");
+        var trend = Indicators.GoalProjection.Slope(points);
+        var projection = Indicators.GoalProjection.Project(points, open, asOf);
+        var text = projection switch
+        {
+            { Reached: true } => $"Objectif de {Fr.Int(ReportModel.Goal)} collectivités ouvertes atteint.",
+            { Date: { } d } => $"Au rythme de la tendance (environ {Fr.Int((long)Math.Round(trend.PerYear ?? 0))} collectivités ouvertes de plus par an), "
+                + $"l'objectif de {Fr.Int(ReportModel.Goal)} serait atteint vers {Fr.MonthYear(d)}. Méthode : {Indicators.GoalProjection.Method}.",
+            _ => $"Projection vers {Fr.Int(ReportModel.Goal)} : {projection.Label}. Méthode : {Indicators.GoalProjection.Method}.",
+        };
+        return new(points, trend.PerYear, projection.Date, text);
     }
 
     static async Task<List<SourceNote>> SourcesAsync(NpgsqlConnection conn, string? vintage, CancellationToken ct)

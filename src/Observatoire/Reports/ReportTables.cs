@@ -61,7 +61,7 @@ public static class ReportTables
             new object?[] { "Obligées ouvertes", h.ObligedOpen },
             new object?[] { "Taux d'ouverture des obligées", h.Rate },
             new object?[] { "Habitants des communes ouvertes", h.PopulationOpenCommunes },
-            new object?[] { "Habitants couverts par une collectivité ouverte", h.PopulationCovered },
+            new object?[] { "Habitants dont la commune ou l'EPCI est ouvert", h.PopulationCovered },
             new object?[] { "Habitants des communes du périmètre", h.PopulationTotal },
             new object?[] { "ATD", m.Atd.AtdCount },
             new object?[] { "Taux d'ouverture dans les périmètres d'ATD", m.Atd.Inside.Rate },
@@ -69,6 +69,7 @@ public static class ReportTables
             new object?[] { "Première observation", m.FirstObservation },
             new object?[] { "Dernière observation", m.LatestObservation },
             new object?[] { "Projection", m.Progress.ProjectionText },
+            new object?[] { "Obligation", Indicators.IndicatorQueries.ObligationNote },
         };
         if (m.Notice is { } n) rows.Insert(2, ["Avertissement", n]);
         // Mixed kinds in one column: the XLSX writer types each cell by its value.

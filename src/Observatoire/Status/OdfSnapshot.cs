@@ -6,12 +6,18 @@ namespace Observatoire.Status;
 /// <summary>One row of an OpenDataFrance directory snapshot, cleaned, before matching.</summary>
 public sealed record OdfRow(
     int Line, string Siren, string Name, string Type, string? Departement, string? Region,
-    double? Lat, double? Lon, int? DatasetsLocal, int? DatasetsDatagouv, string? Platforms, string? Url);
+    double? Lat, double? Lon, int? DatasetsLocal, int? DatasetsDatagouv, string? Platforms, string? Url, int? Population);
 
 /// <summary>A row that is reported: rejected (not loaded) or loaded with a notice.</summary>
 public sealed record RowNote(int Line, string Reason, string? Raw = null);
 
-public sealed record OdfSnapshot(string Path, List<OdfRow> Rows, List<RowNote> Rejected, List<RowNote> Notices);
+/// <summary>
+/// A check of the whole file, reported in the import report and stored with the snapshot.
+/// <see cref="Failed"/>: the file contradicts itself and the affected values were stored as unknown.
+/// </summary>
+public sealed record SnapshotCheck(string Code, bool Failed, string Message);
+
+public sealed record OdfSnapshot(string Path, List<OdfRow> Rows, List<RowNote> Rejected, List<RowNote> Notices, List<SnapshotCheck> Checks);
 
 /// <summary>
 /// Reads the directory of publishers ("organisations") of the OpenDataFrance observatoire. Two layouts
@@ -34,6 +40,7 @@ public static class OdfSnapshotReader
         int lat = t.Column("lat"), lon = t.Column("long", "lon");
         int local = t.Column("nb-ptf", "nb_ptf"), datagouv = t.Column("nb-datagouv", "nb_datagouv");
         int ptf = t.Column("ptf", "orga"), urlPtf = t.Column("url-ptf", "url_ptf"), urlDg = t.Column("url-datagouv", "url_datagouv");
+        int pop = t.Column("pop-insee", "pop_insee"), stamp = t.Column("TimeStamp");
         if (t.Records.Count == 0) throw new ImportException($"Le fichier {path} n'a aucune ligne de données.");
 
         var rows = new List<OdfRow>();
@@ -74,10 +81,69 @@ public static class OdfSnapshotReader
                 la = lo = null;
             }
             seen[s] = line;
+            // The population column is one of the facts a SIREN match is checked against; unreadable = unknown.
+            var population = int.TryParse(Get(pop), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : (int?)null;
             rows.Add(new OdfRow(line, s, n, ty == "OACT/OAGT" ? "OACT" : ty, NormaliseDepartement(Get(dep)), RegionCode(Get(reg)),
-                la, lo, nLocal, nDg, Get(ptf), Get(urlPtf) ?? Get(urlDg)));
+                la, lo, nLocal, nDg, Get(ptf), Get(urlPtf) ?? Get(urlDg), population));
         }
-        return new OdfSnapshot(path, rows, rejected, notices);
+
+        var checks = new List<SnapshotCheck>();
+        if (Alignment(t, "data.gouv.fr", urlDg, datagouv) is { } dg)
+        {
+            checks.Add(dg);
+            if (dg.Failed) rows = rows.Select(r => r with { DatasetsDatagouv = null }).ToList();
+        }
+        if (Alignment(t, "plateforme locale", urlPtf, local) is { } lc)
+        {
+            checks.Add(lc);
+            if (lc.Failed) rows = rows.Select(r => r with { DatasetsLocal = null }).ToList();
+        }
+        if (LastEdits(t, stamp) is { } edits) checks.Add(edits);
+        return new OdfSnapshot(path, rows, rejected, notices, checks);
+    }
+
+    /// <summary>
+    /// A count column must line up with its own URL column: a row that has a data.gouv.fr URL has a
+    /// data.gouv.fr count, and the reverse. When the rows agree far better with the count column moved
+    /// by one row than as they stand (the 2022-04-25 derived export: 888 of 890 rows agree shifted by one,
+    /// 505 as they stand; Paris gets another row's count), the column was shifted when the file was made:
+    /// its counts are contradicted by the file itself and are stored as unknown.
+    /// </summary>
+    static SnapshotCheck? Alignment(CsvTable t, string what, int urlColumn, int countColumn)
+    {
+        if (urlColumn < 0 || countColumn < 0) return null;
+        var records = t.Records.Where(r => r.Fields.Length == t.Header.Length).ToList();
+        if (records.Count < 20) return null;
+        bool Url(int i) => !string.IsNullOrWhiteSpace(records[i].Fields[urlColumn]);
+        bool Count(int i) => !string.IsNullOrWhiteSpace(records[i].Fields[countColumn]);
+        double Agreement(int shift)
+        {
+            int agree = 0, n = 0;
+            for (var i = Math.Max(0, -shift); i < records.Count && i + shift < records.Count; i++, n++)
+                if (Url(i) == Count(i + shift)) agree++;
+            return n == 0 ? 0 : (double)agree / n;
+        }
+        double here = Agreement(0), before = Agreement(-1), after = Agreement(1);
+        var (best, shift) = before >= after ? (before, -1) : (after, 1);
+        var name = t.Header[countColumn].Trim();
+        if (best >= 0.95 && here < 0.9)
+            return new SnapshotCheck("count-column-shifted", true, string.Format(CultureInfo.GetCultureInfo("fr-FR"),
+                "colonne « {0} » décalée d'une ligne par rapport à « {1} » : l'URL et le nombre de jeux ({2}) concordent sur {3:P0} des lignes en décalant d'une ligne {4}, {5:P0} telles quelles. Nombres de jeux {2} de ce fichier enregistrés comme inconnus.",
+                name, t.Header[urlColumn].Trim(), what, best, shift < 0 ? "vers le haut" : "vers le bas", here));
+        return new SnapshotCheck("count-column-aligned", false, string.Format(CultureInfo.GetCultureInfo("fr-FR"),
+            "colonne « {0} » alignée sur « {1} » ({2:P0} des lignes concordent).", name, t.Header[urlColumn].Trim(), here));
+    }
+
+    /// <summary>When each row was last edited (the 2022-10-19 export's TimeStamp column, e.g. <c>15/12/2021 11:57am</c>): a snapshot's date is the export's, its content can be older.</summary>
+    static SnapshotCheck? LastEdits(CsvTable t, int stamp)
+    {
+        if (stamp < 0) return null;
+        var years = t.Records.Where(r => r.Fields.Length == t.Header.Length)
+            .Select(r => r.Fields[stamp].Trim().Split(' ')[0].Split('/'))
+            .Where(d => d.Length == 3 && d[2].Length == 4 && d[2].All(char.IsAsciiDigit))
+            .GroupBy(d => d[2]).OrderBy(g => g.Key).Select(g => $"{g.Key} : {g.Count()}").ToList();
+        return years.Count == 0 ? null
+            : new SnapshotCheck("last-edits", false, "année de dernière modification des lignes (colonne « TimeStamp ») — " + string.Join(" ; ", years));
     }
 
     static bool Count(string? v, out int? n)

@@ -10,7 +10,8 @@ namespace Observatoire.Status;
 
 public sealed record StatusImportResult(
     bool Skipped, string Source, int Rows, int Rejected, IReadOnlyDictionary<string, int> ByMethod,
-    IReadOnlyList<RowNote> Rejections, IReadOnlyList<RowNote> Notices, IReadOnlyList<string> NotDirect);
+    IReadOnlyList<RowNote> Rejections, IReadOnlyList<RowNote> Notices, IReadOnlyList<string> NotDirect,
+    IReadOnlyList<SnapshotCheck> Checks);
 
 /// <summary>
 /// Imports one dated snapshot of the OpenDataFrance directory as observations, in ONE transaction:
@@ -23,13 +24,17 @@ public sealed record StatusImportResult(
 public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
 {
     static readonly GeometryFactory Wgs84 = new(new PrecisionModel(), 4326);
+    /// <summary>Bumped when the reader stores more or checks more (2: population column, alignment checks).</summary>
+    const string ReaderVersion = ":lecteur-2";
 
     public async Task<StatusImportResult> ImportAsync(string path, DateOnly observedOn, bool complete = true, bool dryRun = false, CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
         var source = "odf-" + observedOn.ToString("yyyy-MM-dd");
         var snapshot = OdfSnapshotReader.Read(path);
-        var checksum = ImportFiles.Checksum([path]);
+        // The reader's version is part of the identity: a file read by an older importer (without the
+        // population column or the alignment checks) is read again instead of being skipped.
+        var checksum = ImportFiles.Checksum([path]) + ReaderVersion;
         var file = Path.GetFileName(path);
 
         await using var conn = await db.OpenConnectionAsync(ct);
@@ -40,7 +45,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             {
                 log.WriteLine($"Instantané {source} déjà importé avec ce fichier ({file}) : aucune observation ajoutée.");
                 return new StatusImportResult(true, source, snapshot.Rows.Count, snapshot.Rejected.Count,
-                    new Dictionary<string, int>(), snapshot.Rejected, snapshot.Notices, []);
+                    new Dictionary<string, int>(), snapshot.Rejected, snapshot.Notices, [], snapshot.Checks);
             }
         }
 
@@ -55,10 +60,10 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
 
         await conn.ExecAsync("""
             create temp table stage_obs (line int, siren char(9), name text, type text, departement text, region text,
-              location geometry(Point, 4326), datasets_local int, datasets_datagouv int, platforms text, url text) on commit drop
+              location geometry(Point, 4326), datasets_local int, datasets_datagouv int, platforms text, url text, population int) on commit drop
             """, ct);
         await using (var w = await conn.BeginBinaryImportAsync(
-            "copy stage_obs (line, siren, name, type, departement, region, location, datasets_local, datasets_datagouv, platforms, url) from stdin (format binary)", ct))
+            "copy stage_obs (line, siren, name, type, departement, region, location, datasets_local, datasets_datagouv, platforms, url, population) from stdin (format binary)", ct))
         {
             foreach (var r in snapshot.Rows)
             {
@@ -76,6 +81,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
                 await w.WriteNullableAsync(r.DatasetsDatagouv, NpgsqlDbType.Integer, ct);
                 await w.WriteNullableAsync(r.Platforms, NpgsqlDbType.Text, ct);
                 await w.WriteNullableAsync(r.Url, NpgsqlDbType.Text, ct);
+                await w.WriteNullableAsync(r.Population, NpgsqlDbType.Integer, ct);
             }
             await w.CompleteAsync(ct);
         }
@@ -89,22 +95,23 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             """,
             """
             insert into observation (subject_key, observed_on, source, is_listed, datasets_local, datasets_datagouv, platforms, url,
-                                     match_method, subject_siren, subject_name, subject_type, subject_departement, subject_region, location, source_line)
+                                     match_method, subject_siren, subject_name, subject_type, subject_departement, subject_region, location, source_line,
+                                     subject_population)
             select siren, $2, $1, true, datasets_local, datasets_datagouv, platforms, url,
-                   'unmatched', siren, name, type, departement, region, location, line
+                   'unmatched', siren, name, type, departement, region, location, line, population
               from stage_obs
             on conflict (subject_key, observed_on, source) do update set
                    is_listed = true, datasets_local = excluded.datasets_local, datasets_datagouv = excluded.datasets_datagouv,
                    platforms = excluded.platforms, url = excluded.url, subject_siren = excluded.subject_siren,
                    subject_name = excluded.subject_name, subject_type = excluded.subject_type,
                    subject_departement = excluded.subject_departement, subject_region = excluded.subject_region,
-                   location = excluded.location, source_line = excluded.source_line
+                   location = excluded.location, source_line = excluded.source_line, subject_population = excluded.subject_population
             """,
             """
-            insert into status_snapshot (source, observed_on, file, checksum, complete, row_count, release_id)
-            values ($1, $2, $3, $4, $5, $6, $7)
+            insert into status_snapshot (source, observed_on, file, checksum, complete, row_count, release_id, checks)
+            values ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
             on conflict (source) do update set observed_on = excluded.observed_on, file = excluded.file, checksum = excluded.checksum,
-                   complete = excluded.complete, row_count = excluded.row_count, release_id = excluded.release_id
+                   complete = excluded.complete, row_count = excluded.row_count, release_id = excluded.release_id, checks = excluded.checks
             """,
         })
         {
@@ -118,6 +125,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
                 cmd.Parameters.AddWithValue(complete);
                 cmd.Parameters.AddWithValue(snapshot.Rows.Count);
                 cmd.Parameters.AddWithValue(releaseId);
+                cmd.Parameters.AddWithValue(JsonSerializer.Serialize(snapshot.Checks.Select(c => new { code = c.Code, failed = c.Failed, message = c.Message })));
             }
             await cmd.ExecuteNonQueryAsync(ct);
         }
@@ -139,7 +147,8 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             {
                 var m = rd.GetString(0);
                 byMethod[m] = byMethod.GetValueOrDefault(m) + 1;
-                if (m is not ("siren" or "code" or "actor"))
+                // Every match that is not a plain SIREN or code, and every actor decided otherwise than by its type.
+                if (m is not ("siren" or "code") && !(m == "actor" && !rd.IsDBNull(4) && rd.GetString(4).StartsWith("type ", StringComparison.Ordinal)))
                     notDirect.Add($"ligne {rd.GetInt32(1)} {rd.GetString(2)} « {rd.GetString(3)} » : {m} — {(rd.IsDBNull(4) ? "" : rd.GetString(4))}");
             }
         }
@@ -147,6 +156,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         {
             source, file, checksum, observedOn = observedOn.ToString("yyyy-MM-dd"), complete,
             rows = snapshot.Rows.Count, byMethod,
+            checks = snapshot.Checks.Select(c => new { code = c.Code, failed = c.Failed, message = c.Message }),
             rejected = snapshot.Rejected.Select(r => new { line = r.Line, reason = r.Reason }),
             notices = snapshot.Notices.Select(r => new { line = r.Line, notice = r.Reason }),
             notDirect,
@@ -168,7 +178,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         }
 
         var result = new StatusImportResult(false, source, snapshot.Rows.Count, snapshot.Rejected.Count, byMethod,
-            snapshot.Rejected, snapshot.Notices, notDirect);
+            snapshot.Rejected, snapshot.Notices, notDirect, snapshot.Checks);
         Print(result, file, sw.Elapsed, dryRun);
         return result;
     }
@@ -176,7 +186,9 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
     void Print(StatusImportResult r, string file, TimeSpan elapsed, bool dryRun)
     {
         log.WriteLine($"Instantané {r.Source} ({file}){(dryRun ? " — essai à blanc, rien n'est écrit" : "")} : {r.Rows} lignes chargées, {r.Rejected} rejetées, {elapsed.TotalSeconds:F1} s");
+        foreach (var c in r.Checks) log.WriteLine($"    {(c.Failed ? "CONTRÔLE ÉCHOUÉ" : "contrôle")} : {c.Message}");
         log.WriteLine("    rapprochement : " + string.Join(", ", r.ByMethod.OrderByDescending(p => p.Value).Select(p => $"{p.Key} {p.Value}")));
+        if (r.NotDirect.Count > 0) log.WriteLine($"    {r.NotDirect.Count} rapprochement(s) autres que par SIREN ou code, chacun avec sa preuve :");
         foreach (var n in r.Notices) log.WriteLine($"    ligne {n.Line} : {n.Reason}");
         foreach (var n in r.NotDirect) log.WriteLine("    " + n);
         foreach (var n in r.Rejections) log.WriteLine($"    REJETÉE ligne {n.Line} : {n.Reason}");

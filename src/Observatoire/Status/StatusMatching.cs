@@ -27,8 +27,11 @@ public static class StatusMatching
     {
         await conn.ExecAsync(NotListedSql, ct);
         await conn.ExecAsync(MatchSql, ct);
-        await conn.ExecAsync(DerivedSql, ct);
+        await RefreshDerivedAsync(conn, ct);
     }
+
+    /// <summary>The derived status columns of <c>collectivite</c> alone, from the observations as they are.</summary>
+    public static Task RefreshDerivedAsync(NpgsqlConnection conn, CancellationToken ct = default) => conn.ExecAsync(DerivedSql, ct);
 
     const string NotListedSql = """
         -- Absence rows no longer justified (a snapshot re-imported with the organisation, or its earlier listing gone).
@@ -54,27 +57,73 @@ public static class StatusMatching
     const string MatchSql = """
         create temp table subj on commit drop as
         select distinct on (o.subject_key) o.subject_key, o.subject_siren, o.subject_name, o.subject_type,
-               o.subject_departement, o.subject_region,
+               o.subject_departement, o.subject_region, o.subject_population,
+               string_to_array(o.subject_departement, ',') as departements,
                (select l.location from observation l where l.subject_key = o.subject_key and l.location is not null
                  order by l.observed_on desc limit 1) as location,
-               null::text as collectivite_id, null::text as actor_id, null::text as method, null::text as evidence
+               null::text as collectivite_id, null::text as actor_id, null::text as actor_type, null::text as method,
+               null::text as evidence, null::text as siren_conflict
           from observation o
          where o.is_listed
          order by o.subject_key, o.observed_on desc;
         create unique index on subj (subject_key);
 
         -- Associated actors: organisations whose type is outside the reference list.
-        update subj set method = 'actor', actor_id = 'ACT-' || subject_siren,
+        update subj set method = 'actor', actor_id = 'ACT-' || subject_siren, actor_type = subject_type,
                evidence = 'type ' || subject_type || ' hors du référentiel des collectivités : acteur associé'
-         where subject_type not in ('COM','CC','CA','CU','MET','EPT','DEP','REG');
-        insert into associated_actor (id, siren, name, type, departement_code, location)
-        select actor_id, subject_siren, subject_name, subject_type, subject_departement, location from subj where method = 'actor'
-        on conflict (id) do update set siren = excluded.siren, name = excluded.name, type = excluded.type,
-               departement_code = excluded.departement_code, location = excluded.location;
+         where not (subject_type = any(collectivite_types()));
 
-        update subj s set method = 'siren', collectivite_id = c.id, evidence = null
-          from collectivite c
-         where s.method is null and c.siren = s.subject_siren and c.type <> 'COLOM';
+        -- A SIREN match is kept only when the row's other facts agree with the collectivité it points to:
+        -- its type family, and no two of its département, position (within about 2 km) and population
+        -- (within a factor 2: the directory's column is noisy) contradicting it. Otherwise the SIREN is
+        -- another body's (a homonym's, e.g. Chelles 77 carrying the SIREN of Chelles 60): resolved below
+        -- by name, département and position, with the conflict as evidence.
+        with f as (
+            select s.subject_key, c.id, c.name, c.departement_code, c.population,
+                   case when s.subject_type = 'COM' then c.type = 'COM'
+                        when s.subject_type = any(epci_types()) then c.type = any(epci_types())
+                        else c.type = s.subject_type end as family_ok,
+                   case when s.departements is null then null
+                        when c.departement_code = any(s.departements) then true
+                        when c.type = 'COM' then false
+                        else exists (select 1 from collectivite m where m.type = 'COM' and (m.epci_siren = c.siren or m.ept_siren = c.siren)
+                                        and m.departement_code = any(s.departements)) end as dep_ok,
+                   case when s.location is null or g.geom is null then null else st_dwithin(g.geom, s.location, 0.02) end as loc_ok,
+                   case when s.subject_population is null or c.population is null then null
+                        else s.subject_population between c.population / 2.0 and c.population * 2.0 end as pop_ok
+              from subj s
+              join collectivite c on c.siren = s.subject_siren and c.type <> 'COLOM'
+              left join collectivite_geometry g on g.collectivite_id = c.id
+             where s.method is null)
+        update subj s set method = case when ok then 'siren' end, collectivite_id = case when ok then f.id end, evidence = null,
+               siren_conflict = case when not ok then format('SIREN %s d''un homonyme%s : %s « %s »%s, alors que la ligne dit %s',
+                   s.subject_siren, case when f.departement_code is not null then ' du département ' || f.departement_code else '' end,
+                   f.id, f.name, case when f.population is not null then ', ' || fr_int(f.population) || ' hab.' else '' end,
+                   concat_ws(', ',
+                     case when not f.family_ok then 'type ' || s.subject_type end,
+                     case when not f.dep_ok then 'département ' || s.subject_departement end,
+                     case when not f.loc_ok then format('position (%s, %s)', round(st_y(s.location)::numeric, 5), round(st_x(s.location)::numeric, 5)) end,
+                     case when not f.pop_ok then fr_int(s.subject_population) || ' hab.' end)) end
+          from (select f.*, f.family_ok and ((not coalesce(f.dep_ok, true))::int + (not coalesce(f.loc_ok, true))::int
+                                             + (not coalesce(f.pop_ok, true))::int) < 2 as ok from f) f
+         where s.subject_key = f.subject_key;
+
+        -- The commune the row describes: same name, and in its département or around its position
+        -- (the position decides when the département column is wrong too); exactly one candidate.
+        update subj s set method = 'homonym', collectivite_id = m.id,
+               evidence = format('%s ; résolu par le nom%s : commune %s « %s »', s.siren_conflict,
+                                 case when m.dep_ok and m.loc_ok then ', le département et la position' when m.dep_ok then ' et le département'
+                                      else ' et la position' end, m.code, m.name)
+          from (select s2.subject_key, min(c.id) as id, min(c.code) as code, min(c.name) as name,
+                       bool_or(c.departement_code = any(s2.departements)) as dep_ok, bool_or(st_dwithin(g.geom, s2.location, 0.02)) as loc_ok
+                  from subj s2
+                  join collectivite c on c.type = 'COM' and c.search_name = search_key(s2.subject_name)
+                  left join collectivite_geometry g on g.collectivite_id = c.id
+                 where s2.siren_conflict is not null and s2.method is null and s2.subject_type = 'COM'
+                   and c.siren is distinct from s2.subject_siren
+                   and (c.departement_code = any(s2.departements) or st_dwithin(g.geom, s2.location, 0.02))
+                 group by s2.subject_key having count(distinct c.id) = 1) m
+         where s.subject_key = m.subject_key;
 
         update subj s set method = 'code', collectivite_id = c.id,
                evidence = format('département %s (le référentiel ne porte pas le SIREN des départements)', c.code)
@@ -88,6 +137,13 @@ public static class StatusMatching
                evidence = format('collectivité d''outre-mer %s « %s »', c.code, c.name)
           from collectivite c
          where s.method is null and s.subject_type = 'REG' and s.subject_region is null and c.type = 'COLOM' and c.code = s.subject_departement;
+
+        -- A département or région entry that is not a legal body of its own (legal_body_merge): the row is
+        -- the legal body's (the "HAUT RHIN" of an old directory is the Collectivité européenne d'Alsace).
+        update subj s set collectivite_id = m.body_id,
+               evidence = s.evidence || format(' ; même personne morale que %s : %s', m.body_id, m.body_name)
+          from legal_body_merge m
+         where s.method = 'code' and m.collectivite_id = s.collectivite_id;
 
         -- A former commune (déléguée, associée, or old code) of that name in the département: one current commune only.
         update subj s set method = 'merger', collectivite_id = m.id,
@@ -108,7 +164,7 @@ public static class StatusMatching
                evidence = format('SIREN %s absent du référentiel : commune « %s » du département %s, même nom%s', s.subject_siren, m.name, s.subject_departement,
                                  case when m.merged is null then '' else ' ; commune nouvelle issue de : ' || m.merged end)
           from (select s2.subject_key, min(c.id) as id, min(c.name) as name,
-                       (select string_agg(distinct f.code || ' ' || coalesce(f.name, '?'), ', ') from former_commune f
+                       (select string_agg(distinct concat_ws(' ', f.code, f.name), ', ') from former_commune f
                          where f.current_code = min(c.code) and f.code <> min(c.code)) as merged
                   from subj s2
                   join collectivite c on c.type = 'COM' and c.search_name = search_key(s2.subject_name) and c.departement_code = s2.subject_departement
@@ -120,12 +176,12 @@ public static class StatusMatching
         -- its category prefix ("CA", "CC du"…) in the reference list, when exactly one EPCI has it. Checked
         -- before the point location, whose geocoding can fall outside the EPCI (CA Paris - Vallée de la Marne).
         update subj s set method = 'name', collectivite_id = m.id,
-               evidence = format('SIREN %s absent du référentiel : EPCI %s « %s », même nom', s.subject_siren, m.siren, m.name)
+               evidence = format('SIREN %s absent du référentiel (EPCI de SIREN changé par une fusion ou un changement de catégorie, à une date que l''annuaire ne donne pas) : EPCI %s « %s », même nom', s.subject_siren, m.siren, m.name)
           from (select s2.subject_key, min(c.id) as id, min(c.siren) as siren, min(c.name) as name
                   from subj s2
-                  join collectivite c on c.type in ('CC','CA','CU','MET')
+                  join collectivite c on c.type = any(epci_types())
                    and epci_name_key(c.name) = epci_name_key(s2.subject_name)
-                 where s2.method is null and s2.subject_type in ('CC','CA','CU','MET')
+                 where s2.method is null and s2.subject_type = any(epci_types())
                  group by s2.subject_key having count(*) = 1) m
          where s.subject_key = m.subject_key;
 
@@ -133,22 +189,40 @@ public static class StatusMatching
                evidence = format('SIREN %s absent du référentiel : position (%s, %s) dans %s « %s »%s', s.subject_siren,
                                  round(st_y(s.location)::numeric, 5), round(st_x(s.location)::numeric, 5),
                                  case when m.type = 'COM' then 'la commune ' || m.code else 'l''EPCI ' || m.siren end, m.name,
-                                 case when m.type <> 'COM' then ' (fusion ou changement de SIREN depuis 2022)' else '' end)
+                                 case when m.type <> 'COM' then ' (un EPCI disparu, fusionné ou de SIREN changé, est rattaché à l''EPCI qui couvre aujourd''hui son territoire)' else '' end)
           from (select s2.subject_key, min(c.id) as id, min(c.code) as code, min(c.siren) as siren, min(c.name) as name, min(c.type) as type
                   from subj s2
                   join collectivite_geometry g on st_intersects(g.geom, s2.location)
                   join collectivite c on c.id = g.collectivite_id and (
-                       (s2.subject_type = 'COM' and c.type = 'COM' and (s2.subject_departement is null or c.departement_code = s2.subject_departement))
-                    or (s2.subject_type in ('CC','CA','CU','MET') and c.type in ('CC','CA','CU','MET'))
+                       (s2.subject_type = 'COM' and c.type = 'COM' and (s2.subject_departement is null or c.departement_code = any(s2.departements)))
+                    or (s2.subject_type = any(epci_types()) and c.type = any(epci_types())
+                        -- A former EPCI is part of the one that absorbed it, never larger: a body larger than the EPCI
+                        -- around its point (a PETR or pays typed CC) is not one of its members (handled below).
+                        and (s2.subject_population is null or c.population is null or s2.subject_population <= c.population * 1.5))
                     or (s2.subject_type = 'EPT' and c.type = 'EPT'))
                  where s2.method is null and s2.location is not null
                  group by s2.subject_key having count(*) = 1) m
          where s.subject_key = m.subject_key;
 
+        -- A row typed as an EPCI that is larger than the EPCI around its point: another kind of groupement
+        -- (PETR, pays, syndicat), an associated actor rather than a collectivité.
+        update subj s set method = 'actor', actor_id = 'ACT-' || s.subject_siren, actor_type = 'AGCT',
+               evidence = format('SIREN %s absent du référentiel ; typé %s dans l''annuaire mais %s habitants, plus que l''EPCI où se trouve son point (%s « %s », %s hab.) : groupement d''un autre type (PETR, pays, syndicat), acteur associé',
+                                 s.subject_siren, s.subject_type, fr_int(s.subject_population), c.siren, c.name, fr_int(c.population))
+          from collectivite_geometry g join collectivite c on c.id = g.collectivite_id
+         where s.method is null and s.subject_type = any(epci_types()) and s.location is not null
+           and c.type = any(epci_types()) and st_intersects(g.geom, s.location) and s.subject_population > c.population * 1.5;
+
+        insert into associated_actor (id, siren, name, type, departement_code, location)
+        select actor_id, subject_siren, subject_name, actor_type, subject_departement, location from subj where method = 'actor'
+        on conflict (id) do update set siren = excluded.siren, name = excluded.name, type = excluded.type,
+               departement_code = excluded.departement_code, location = excluded.location;
+
         update subj set method = 'unmatched',
                evidence = case
                  when subject_type = 'DEP' then format('département « %s » introuvable dans le référentiel (code %s)', subject_name, coalesce(subject_departement, 'absent'))
                  when subject_type = 'REG' then format('région « %s » introuvable dans le référentiel (code %s)', subject_name, coalesce(subject_region, 'absent'))
+                 when siren_conflict is not null then siren_conflict || ' ; aucune commune unique de ce nom dans ce département ni à cette position'
                  else format('SIREN %s absent du référentiel, aucune ancienne commune ni commune de ce nom dans le département %s, %s',
                              subject_siren, coalesce(subject_departement, '(non renseigné)'),
                              case when location is null then 'pas de position' else 'position hors de toute collectivité de ce type' end) end

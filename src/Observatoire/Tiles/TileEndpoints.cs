@@ -112,7 +112,7 @@ public static class TileEndpoints
         var column = ZoomBands.ColumnFor(z);
         var (join, open, _) = filters.Status("c", cmd);
         var where = filters.MemberPredicate("c", open, cmd) + filters.AreaPredicate("c", cmd);
-        var types = layer == "communes" ? "c.type = 'COM'" : "c.type in ('CC','CA','CU','MET','EPT')";
+        var types = layer == "communes" ? "c.type = 'COM'" : "c.type = any(groupement_types())";
         var extra = (z >= NamesFromZoom ? ", name" : "") + (layer == "epci" ? ", type" : "");
         // The selection box is the tile plus the buffer that ST_AsMVTGeom keeps, so strokes
         // at tile edges join up.

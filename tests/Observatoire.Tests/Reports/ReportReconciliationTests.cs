@@ -32,7 +32,7 @@ public sealed class ReportReconciliationTests(LoadedDatabase db)
             {
                 var expected = (await indicators.BreakdownAsync(new IndicatorFilter(Date: date), by))
                     .Where(r => r.Values.Collectivites > 0)
-                    .ToDictionary(r => r.Key, r => (r.Values.Collectivites, r.Values.Obliged, r.Values.Open, r.Values.ObligedOpen));
+                    .ToDictionary(r => r.Key, r => (r.Values.Collectivites, r.Values.Obliged, r.Values.Open ?? 0, r.Values.ObligedOpen ?? 0));
                 var actual = rows.Where(r => r.Collectivites > 0)
                     .ToDictionary(r => r.Key, r => (r.Collectivites, r.Obliged, r.Open ?? 0, r.ObligedOpen ?? 0));
                 Assert.Equal(expected.OrderBy(x => x.Key), actual.OrderBy(x => x.Key));

@@ -39,7 +39,8 @@ public sealed class ReportTests(ReportsDatabase db)
         Assert.Equal(pop, m.Headline.PopulationOpenCommunes);
         Assert.True(open > 500, "the October snapshot names several hundred collectivités of the list");
         // Obliged communes by the raw populations.
-        var obligedCommunes = Infrastructure.RawCog.CurrentCommunes.Count(c => (long?)c["population"] >= Threshold);
+        // (The communes of the collectivités d'outre-mer are outside the obligation and the national scope.)
+        var obligedCommunes = Infrastructure.RawCog.CurrentCommunes.Count(c => (long?)c["population"] >= Threshold && (string?)c["zone"] != "com");
         Assert.Equal(obligedCommunes, m.Types.Single(t => t.Key == "COM").Obliged);
         Assert.Equal((double)m.Headline.ObligedOpen! / m.Headline.Obliged, m.Headline.Rate!.Value, 10);
         // Band 20000-49999 of communes, from the raw file.
@@ -74,7 +75,7 @@ public sealed class ReportTests(ReportsDatabase db)
             """, date)).ToDictionary(r => (string)r[0]!, r => ((long)r[1]!, (long)r[2]!));
         foreach (var r in m.Regions)
             Assert.Equal(regions[r.Key], (r.Obliged, r.ObligedOpen!.Value));
-        Assert.Equal(m.Headline.Open, m.Progress.Points.Last(p => p.Kind == ProgressKind.Observation).Open);
+        Assert.Equal(m.Headline.Open, m.Progress.Points.Last(p => p.Kind == Observatoire.Indicators.ProgressKind.Observed).Open);
 
         var inside = (await db.RowsAsync("""
             select count(*) filter (where c.is_obliged), count(*) filter (where c.is_obliged and s.is_open)
@@ -145,7 +146,7 @@ public sealed class ReportTests(ReportsDatabase db)
         Assert.Null(m.Headline.Rate);
         Assert.All(m.Regions, r => Assert.Null(r.ObligedOpen));
         Assert.Contains("précède la première observation", m.Notice);
-        Assert.Equal(3, m.Progress.Points.Count(p => p.Kind == ProgressKind.Milestone));   // 2017-01-01, 2018-01-15, 2018-10-08
+        Assert.Equal(3, m.Progress.Points.Count(p => p.Kind == Observatoire.Indicators.ProgressKind.Published));   // 2017-01-01, 2018-01-15, 2018-10-08
         var text = Normalize(await PdfText(await Get("/api/reports/national.pdf?date=2019-06-01")));
         Assert.Contains("précède la première observation (25 avril 2022)", text);
         Assert.DoesNotMatch(@"(?<!\d)(?<!\d )0 collectivités ouvertes", text);   // "2 000 collectivités ouvertes" (the goal) is fine
@@ -257,7 +258,7 @@ public sealed class ReportTests(ReportsDatabase db)
         foreach (var t in ReportTables.Names) Assert.True(File.Exists(Path.Combine(folder, $"{t}.csv")), t);
         foreach (var c in Charts.Names) Assert.True(File.Exists(Path.Combine(folder, "charts", $"{c}.svg")), c);
         Assert.Single(m.Regions);
-        Assert.DoesNotContain(m.Progress.Points, p => p.Kind == ProgressKind.Milestone);
+        Assert.DoesNotContain(m.Progress.Points, p => p.Kind == Observatoire.Indicators.ProgressKind.Published);
         dir.Delete(true);
     }
 

@@ -31,7 +31,7 @@ public sealed class StatusImportTests(LoadedDatabase db)
         Assert.Subset(open, direct.Where(s => RawCog.Epci.Any(e => (string)e!["code"]! == s && (string)e!["type"]! != "EPT")).ToHashSet());
         var byLocation = (await db.RowsAsync("""
             select distinct c.code from observation o join collectivite c on c.id = o.collectivite_id
-             where o.source = 'odf-2022-10-19' and o.match_method in ('location','name') and c.type in ('CC','CA','CU','MET') and o.match_evidence like 'SIREN % absent%'
+             where o.source = 'odf-2022-10-19' and o.match_method in ('location','name') and c.type = any(epci_types()) and o.match_evidence like 'SIREN % absent%'
             """)).Select(r => (string)r[0]!).ToHashSet();
         Assert.Equal(direct.Intersect(open).Union(byLocation).Order(), open.Order());
         // Every row of the file ends matched (with evidence when not direct), an associated actor, or unmatched with a reason.
@@ -42,7 +42,9 @@ public sealed class StatusImportTests(LoadedDatabase db)
                  or (match_method = 'unmatched' and collectivite_id is not null))
             """));
         // Types outside the reference list are associated actors, with their point when the files give one.
-        var actorRows = rows.Count(r => r["type"] is "AGCT" or "OACT" or "OAGT" or "DSPT" or "SDE");
+        // Plus the rows typed as an EPCI whose body is larger than the EPCI around their point (a PETR).
+        var actorRows = rows.Count(r => r["type"] is "AGCT" or "OACT" or "OAGT" or "DSPT" or "SDE")
+            + await db.ScalarAsync<int>("select count(*) from observation where source = 'odf-2022-10-19' and match_method = 'actor' and subject_type = any(epci_types())");
         Assert.Equal(actorRows, await db.ScalarAsync<int>("select count(*) from associated_actor"));
         Assert.Equal(actorRows, await db.ScalarAsync<int>("select count(*) from observation where source = 'odf-2022-10-19' and match_method = 'actor'"));
     }
