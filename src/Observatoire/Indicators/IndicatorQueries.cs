@@ -121,13 +121,16 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         // (refreshed by every import), so the common "now" question skips status_on.
         var last = await LastObservationAsync(ct);
         var historical = f.Date is { } day && last is { } l && day < l;
-        var status = historical ? "join status_on(@d) st on st.collectivite_id = c.id" : "";
+        // A past date reads status_on once (materialised), for the selection and for the open set alike.
+        var statusCte = historical ? "st as materialized (select collectivite_id, is_open from status_on(@d))," : "";
+        var status = historical ? "join st on st.collectivite_id = c.id" : "";
         var isOpen = historical ? "st.is_open" : "c.is_open";
-        var sql = $"""
-            with open_ids as materialized (
-                -- Every collectivité open on the date, selected or not: a commune counts as living under
-                -- an open EPCI, département or région by that one's own status.
-                select c.id from collectivite c {status} where {isOpen}),
+        var head = $"""
+            with {statusCte}
+            open_parents as materialized (
+                -- The open EPCI/EPT (by SIREN), départements and régions (by code) on the date, selected or
+                -- not: a commune counts as living under an open one by that one's own status.
+                select c.type, c.siren, c.code from collectivite c {status} where {isOpen} and c.type <> 'COM'),
             sel as materialized (
                 select {key} as key, c.id, c.type, c.code, c.siren, c.is_obliged, {isOpen} as is_open
                   from collectivite c {status}
@@ -138,31 +141,62 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                    and (@dep::text is null or c.departement_code = @dep)
                    and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
                    and (not @obliged or c.is_obliged)),
-            communes as (
-                -- The communes of the selection, per key, each once: one equi-join per level (hash joins).
-                select s.key, s.id from sel s where s.type = 'COM'
-                union
-                select s.key, m.id from sel s join collectivite m on m.epci_siren = s.siren where s.type = any(epci_types()) and m.type = 'COM'
-                union
-                select s.key, m.id from sel s join collectivite m on m.ept_siren = s.siren where s.type = 'EPT' and m.type = 'COM'
-                union
-                select s.key, m.id from sel s join collectivite m on m.departement_code = s.code where s.type in ('DEP','COLOM') and m.type = 'COM'
-                union
-                select s.key, m.id from sel s join collectivite m on m.region_code = s.code where s.type = 'REG' and m.type = 'COM'),
-            pop as (
-                select x.key, coalesce(sum(m.population), 0)::bigint as population,
-                       coalesce(sum(m.population) filter (where m.id in (select id from open_ids)), 0)::bigint as open_communes,
-                       coalesce(sum(m.population) filter (where m.id in (select id from open_ids)
-                            or ('EPCI-' || m.epci_siren) in (select id from open_ids) or ('EPT-' || m.ept_siren) in (select id from open_ids)), 0)::bigint as open_commune_or_epci,
-                       coalesce(sum(m.population) filter (where ('DEP-' || m.departement_code) in (select id from open_ids)
-                            or ('COLOM-' || m.departement_code) in (select id from open_ids)), 0)::bigint as open_departement,
-                       coalesce(sum(m.population) filter (where ('REG-' || m.region_code) in (select id from open_ids)), 0)::bigint as open_region
-                  from communes x join collectivite m on m.id = x.id
-                 group by x.key),
             k as (
                 select key, count(*) as n, count(*) filter (where is_open) as open, count(*) filter (where is_obliged) as obliged,
                        count(*) filter (where is_obliged and is_open) as obliged_open
-                  from sel group by key)
+                  from sel group by key),
+            """;
+        // The population figures over "the communes of the selection" m (each once per key); the commune's
+        // own status is mOpen, its parents' come from open_parents (hashed once per list).
+        var mStatus = historical ? "join st ms on ms.collectivite_id = m.id" : "";
+        var mOpen = historical ? "ms.is_open" : "m.is_open";
+        var populations = $"""
+                coalesce(sum(m.population), 0)::bigint as population,
+                coalesce(sum(m.population) filter (where {mOpen}), 0)::bigint as open_communes,
+                coalesce(sum(m.population) filter (where {mOpen}
+                     or m.epci_siren in (select siren from open_parents where type = any(epci_types()))
+                     or m.ept_siren in (select siren from open_parents where type = 'EPT')), 0)::bigint as open_commune_or_epci,
+                coalesce(sum(m.population) filter (where m.departement_code in (select code from open_parents where type in ('DEP', 'COLOM'))), 0)::bigint as open_departement,
+                coalesce(sum(m.population) filter (where m.region_code in (select code from open_parents where type = 'REG')), 0)::bigint as open_region
+            """;
+        // Without any filter the selection holds every commune of the national scope, so "the communes of
+        // the selection" are those (the same set, without probing the 36,000 selected ids for each one).
+        var national = f.Types is null or { Count: 0 } && f.Band is null && f.Region is null && f.Departement is null && f.Atd is null && !f.ObligedOnly;
+        var membership = national
+            ? "counts_nationally(m.type, m.is_overseas_collectivity)"
+            : """
+              (m.id in (select id from sel) or m.epci_siren in (select siren from sel where type = any(epci_types()))
+               or m.ept_siren in (select siren from sel where type = 'EPT') or m.departement_code in (select code from sel where type in ('DEP', 'COLOM'))
+               or m.region_code in (select code from sel where type = 'REG'))
+              """;
+        var pop = by is null
+            // The one figure (the hot path): one scan of the communes.
+            ? $"""
+              pop as (
+                  select 'all'::text as key, {populations}
+                    from collectivite m {mStatus}
+                   where m.type = 'COM' and {membership})
+              """
+            // Per key: one equi-join per level (hash joins), then distinct communes.
+            : $"""
+              communes as (
+                  select s.key, s.id from sel s where s.type = 'COM'
+                  union
+                  select s.key, m.id from sel s join collectivite m on m.epci_siren = s.siren where s.type = any(epci_types()) and m.type = 'COM'
+                  union
+                  select s.key, m.id from sel s join collectivite m on m.ept_siren = s.siren where s.type = 'EPT' and m.type = 'COM'
+                  union
+                  select s.key, m.id from sel s join collectivite m on m.departement_code = s.code where s.type in ('DEP','COLOM') and m.type = 'COM'
+                  union
+                  select s.key, m.id from sel s join collectivite m on m.region_code = s.code where s.type = 'REG' and m.type = 'COM'),
+              pop as (
+                  select x.key, {populations}
+                    from communes x join collectivite m on m.id = x.id {mStatus}
+                   group by x.key)
+              """;
+        var sql = $"""
+            {head}
+            {pop}
             select k.key, {label} as label, k.n, k.open, k.obliged, k.obliged_open,
                    coalesce(p.population, 0), coalesce(p.open_communes, 0), coalesce(p.open_commune_or_epci, 0),
                    coalesce(p.open_departement, 0), coalesce(p.open_region, 0),
