@@ -13,8 +13,7 @@ namespace Observatoire.Tests.Geo;
 /// /api/geo/{level} on the loaded real data: RFC 7946 validity (valid geometries, lon/lat in range,
 /// counter-clockwise exterior rings), feature counts per level and figures against the raw COG files.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class GeoJsonTests(LoadedDatabase db)
+public sealed class GeoJsonTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static readonly JsonSerializerOptions Geo = new() { Converters = { new GeoJsonConverterFactory() } };
 

@@ -12,8 +12,7 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.OData;
 
 /// <summary>The OData API against the loaded real data; expected answers from the raw COG files or plain SQL.</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ODataApiTests(LoadedDatabase db)
+public sealed class ODataApiTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     ODataTestClient Client() => new(db.App.CreateClient());
 

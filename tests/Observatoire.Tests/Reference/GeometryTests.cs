@@ -4,8 +4,7 @@ using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Reference;
 
-[Collection(LoadedCollection.Name)]
-public sealed class GeometryTests(LoadedDatabase db)
+public sealed class GeometryTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     static HashSet<string> GeoCodes(string file)
     {

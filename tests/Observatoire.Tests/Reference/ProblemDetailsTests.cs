@@ -4,8 +4,7 @@ using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Reference;
 
-[Collection(LoadedCollection.Name)]
-public sealed class ProblemDetailsTests(LoadedDatabase db)
+public sealed class ProblemDetailsTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     [Theory]
     [InlineData("GET", "/api/nexiste-pas", 404, "Ressource introuvable")]
