@@ -9,10 +9,11 @@ using Observatoire.Search;
 using Observatoire.Tiles;
 using Observatoire.Reports;
 
-var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
+// A first argument that is not an option is a command-line verb (Cli.cs); options (--urls …) go to the web server.
+if (args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h"))
+    return await Cli.RunAsync(args, Cli.Configuration(AppContext.BaseDirectory));
 
-if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
-    return await Cli.RunAsync(args, builder.Configuration);
+var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddFrenchProblemDetails();
