@@ -178,7 +178,7 @@ public static class Cli
 
     static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report"];
 
-    static Geo.MapOptions MapOptionsOf(IConfiguration config) => config.GetSection("Map").Get<Geo.MapOptions>() ?? new();
+    static Map.MapOptions MapOptionsOf(IConfiguration config) => config.GetSection("Map").Get<Map.MapOptions>() ?? new();
 
     /// <summary>After an import: pre-render the default map tiles of the new data release (skipped when already done).</summary>
     static Task SeedTiles(NpgsqlDataSource db, IConfiguration config) => Tiles.TileStore.SeedAsync(db, MapOptionsOf(config), Console.Out);

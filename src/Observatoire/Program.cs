@@ -1,7 +1,10 @@
 using Observatoire;
+using Observatoire.Api;
+using Observatoire.Atds;
 using Observatoire.Data;
 using Observatoire.Collectivites;
 using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Health;
 using Observatoire.Indicators;
 using Observatoire.OData;
@@ -18,6 +21,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddFrenchProblemDetails();
 builder.Services.AddIndicators();
+builder.Services.AddAtd();
 builder.Services.AddObservatoireOData(builder.Configuration);
 builder.Services.AddMap(builder.Configuration);
 
@@ -28,6 +32,7 @@ app.UseMap();
 
 app.MapHealth();
 app.MapIndicators();
+app.MapAtd();
 app.MapObservatoireOData();
 app.MapGeo();
 app.MapTiles();

@@ -1,6 +1,6 @@
 using Npgsql;
 using Observatoire.Atds;
-using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Status;
 using Observatoire.Tiles;
 

@@ -4,7 +4,7 @@ using NetTopologySuite.Algorithm;
 using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO.Converters;
-using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Geo;
@@ -158,9 +158,9 @@ public sealed class GeoJsonTests(LoadedDatabase db) : IClassFixture<LoadedDataba
     [InlineData("/api/geo/communes", "Emprise requise")]
     [InlineData("/api/geo/communes?zoom=12&bbox=-5,42,8,51", "Emprise trop grande")]
     [InlineData("/api/geo/regions?bbox=1,2,3", "Emprise invalide")]
-    [InlineData("/api/geo/regions?band=enorme", "Filtre invalide")]
-    [InlineData("/api/geo/regions?date=hier", "Filtre invalide")]
-    [InlineData("/api/geo/regions?zoom=99", "Zoom invalide")]
+    [InlineData("/api/geo/regions?band=enorme", "Paramètre invalide")]
+    [InlineData("/api/geo/regions?date=hier", "Paramètre invalide")]
+    [InlineData("/api/geo/regions?zoom=99", "Paramètre invalide")]
     public async Task Bad_requests_get_french_problem_details(string url, string title)
     {
         var res = await db.App.CreateClient().GetAsync(url);

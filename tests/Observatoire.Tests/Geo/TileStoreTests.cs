@@ -1,7 +1,7 @@
 using System.Net;
 using Npgsql;
 using NetTopologySuite.IO.VectorTiles.Mapbox;
-using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Tests.Infrastructure;
 using Observatoire.Tiles;
 using TileId = NetTopologySuite.IO.VectorTiles.Tiles.Tile;
