@@ -11,8 +11,11 @@ namespace Observatoire.Api;
 /// </summary>
 public sealed partial class QueryParameters(IQueryCollection query)
 {
-    /// <summary>The earliest date a request may name (the observatoire's series start in 2017).</summary>
-    public static readonly DateOnly FirstDate = new(2000, 1, 1);
+    /// <summary>
+    /// The earliest date a request may name, for every endpoint (the observatoire's series start in
+    /// 2017; the report model accepts dates from there: ReportModelBuilder.MinDate).
+    /// </summary>
+    public static readonly DateOnly FirstDate = new(2010, 1, 1);
 
     [GeneratedRegex("^(?:[0-9]{2,3}|2[AB])$")] private static partial Regex AreaCodeFormat();
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,79}$")] private static partial Regex AtdIdFormat();
@@ -24,22 +27,18 @@ public sealed partial class QueryParameters(IQueryCollection query)
     /// <summary>Every malformed parameter, in one French 400 problem.</summary>
     public IResult Problem() => Problems.BadParameter(string.Join(" ; ", problems) + ".");
 
-    /// <summary>The problems noted so far, in French (null when there is none).</summary>
-    public string? Errors => IsValid ? null : string.Join(" ; ", problems) + ".";
-
     string? Raw(string name) => query[name].ToString() is { } s && !string.IsNullOrWhiteSpace(s) ? s.Trim() : null;
 
     void Bad(string name, string value, string expected) => problems.Add($"paramètre « {name} » = « {value} » : {expected}");
 
-    /// <summary>A date AAAA-MM-JJ from <paramref name="first"/> (default <see cref="FirstDate"/>) to tomorrow (time zones).</summary>
-    public DateOnly? Date(string name = "date", DateOnly? first = null)
+    /// <summary>A date AAAA-MM-JJ from <see cref="FirstDate"/> to tomorrow (time zones).</summary>
+    public DateOnly? Date(string name = "date")
     {
         if (Raw(name) is not { } v) return null;
-        var from = first ?? FirstDate;
         if (DateOnly.TryParseExact(v, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d)
-            && d >= from && d <= DateOnly.FromDateTime(DateTime.UtcNow).AddDays(1))
+            && d >= FirstDate && d <= DateOnly.FromDateTime(DateTime.UtcNow).AddDays(1))
             return d;
-        Bad(name, v, $"date AAAA-MM-JJ attendue, du {from:yyyy-MM-dd} à aujourd'hui (ex. 2022-10-19)");
+        Bad(name, v, $"date AAAA-MM-JJ attendue, du {FirstDate:yyyy-MM-dd} à aujourd'hui (ex. 2022-10-19)");
         return null;
     }
 

@@ -55,7 +55,7 @@ public static class ReportEndpoints
     static async Task<IResult> Run(HttpRequest req, NpgsqlDataSource db, string? pathAtd, Func<ReportModel, IResult> render, CancellationToken ct)
     {
         var p = new QueryParameters(req.Query);
-        var date = p.Date(first: ReportModelBuilder.MinDate);
+        var date = p.Date();
         var region = p.AreaCode("region");
         var atd = p.AtdId();
         if (!p.IsValid) return p.Problem();

@@ -47,10 +47,10 @@ public sealed class CliTests(SharedDatabase db) : IClassFixture<SharedDatabase>
         {
             Directory.CreateDirectory(Path.Combine(dir, "instantanes"));
             File.Copy(Path.Combine(TestEnvironment.DataDir, "odf", "organisations-2022-10-19.csv"), Path.Combine(dir, "instantanes", "odf.csv"));
-            // The same file as the loaded snapshot: recognised by its checksum, nothing is written.
-            var (exit, output, err) = await RunAsync(dir, db.ConnectionString, "import-status", "instantanes/odf.csv", "--date", "2022-10-19");
+            // A dry run (--essai): read, matched and reported, nothing written to the shared database.
+            var (exit, output, err) = await RunAsync(dir, db.ConnectionString, "import-status", "instantanes/odf.csv", "--date", "2022-10-19", "--essai");
             Assert.True(exit == 0, err);
-            Assert.Contains("Instantané odf-2022-10-19 déjà importé avec ce fichier (odf.csv)", output);
+            Assert.Contains("Instantané odf-2022-10-19 (odf.csv) — essai à blanc, rien n'est écrit : ", output);
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
