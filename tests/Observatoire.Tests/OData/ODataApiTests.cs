@@ -19,8 +19,14 @@ public sealed class ODataApiTests(SharedDatabase db) : IClassFixture<SharedDatab
     // The observatoire's bands, written here from their definition (domain.md), not taken from the app.
     static string Band(int p) => p switch
     {
-        >= 100_000 => ">=100000", >= 50_000 => "50000-99999", >= 20_000 => "20000-49999", >= 10_000 => "10000-19999",
-        >= 3_500 => "3500-9999", >= 2_000 => "2000-3499", >= 500 => "500-1999", _ => "<500",
+        >= 100_000 => ">=100000",
+        >= 50_000 => "50000-99999",
+        >= 20_000 => "20000-49999",
+        >= 10_000 => "10000-19999",
+        >= 3_500 => "3500-9999",
+        >= 2_000 => "2000-3499",
+        >= 500 => "500-1999",
+        _ => "<500",
     };
 
     [Fact]
