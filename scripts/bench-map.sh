@@ -32,6 +32,7 @@ APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
 dotnet "$APP" load-if-empty >/dev/null
 
 say "Démarrage de l'application (Release) sur le port $PORT…"
+mkdir -p "$REPO/out"   # git-ignored: absent from a fresh clone
 (cd "$REPO/src/Observatoire" && exec dotnet "$APP" --urls "http://127.0.0.1:$PORT" >"$REPO/out/bench-map-server.log" 2>&1) &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
@@ -39,7 +40,7 @@ BASE="http://127.0.0.1:$PORT"
 for _ in $(seq 1 60); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.5; done
 curl -sf "$BASE/health" >/dev/null || die "l'application ne répond pas (voir out/bench-map-server.log)"
 
-HERE="$REPO/scripts/bench-map"; TMP="$(mktemp -d)"; mkdir -p "$REPO/out"
+HERE="$REPO/scripts/bench-map"; TMP="$(mktemp -d)"
 PSQL=(psql -X -q -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -d "$DB")
 wrk_run() { # $1 connections, $2 url, then env for report.lua
   local c="$1" url="$2"; shift 2

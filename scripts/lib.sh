@@ -73,8 +73,17 @@ synchronous_commit = off
 jit = off
 CONF
   fi
-  if pg_is_up && [ ! -f "$OBS_PGDATA/postmaster.pid" ]; then
+  # Is the server answering on $OBS_PG_PORT the project's? Only if the project's cluster runs (its
+  # postmaster.pid names a live process) and listens on that very port (line 4 of postmaster.pid).
+  local own_port=""
+  if [ -f "$OBS_PGDATA/postmaster.pid" ] && kill -0 "$(head -1 "$OBS_PGDATA/postmaster.pid")" 2>/dev/null; then
+    own_port=$(sed -n 4p "$OBS_PGDATA/postmaster.pid")
+  fi
+  if pg_is_up && [ "$own_port" != "$OBS_PG_PORT" ]; then
     die "le port $OBS_PG_PORT est déjà pris par un autre serveur PostgreSQL que celui du projet ($OBS_PGDATA) : choisissez-en un autre avec --pg-port (ou OBS_PG_PORT=…)."
+  fi
+  if [ -n "$own_port" ] && [ "$own_port" != "$OBS_PG_PORT" ]; then
+    die "le cluster du projet ($OBS_PGDATA) tourne déjà sur le port $own_port : utilisez --pg-port $own_port, ou arrêtez-le (scripts/stop.sh) avant de changer de port."
   fi
   if ! pg_is_up; then
     say "Démarrage de PostgreSQL (port $OBS_PG_PORT)…"

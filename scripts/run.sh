@@ -41,6 +41,9 @@ if [ -z "$DATABASE" ]; then
   psql_admin -tAc "select 1 from pg_database where datname = 'observatoire'" postgres | grep -q 1 \
     || { say "Création de la base « observatoire »…"; psql_admin -c "create database observatoire" postgres; }
   DATABASE="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=observatoire;Maximum Pool Size=20;Timeout=5"
+  # Remembered for the command line (git-ignored): a later `dotnet run --project src/Observatoire -- …`
+  # uses this database, --pg-port included. A --database string is not written down (it may hold a password).
+  printf '{ "ConnectionStrings": { "Observatoire": "%s" } }\n' "$DATABASE" > "$REPO/src/Observatoire/appsettings.Local.json"
 fi
 export ConnectionStrings__Observatoire="$DATABASE"
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Runs every test against a real PostGIS (the project's loopback cluster; each test run creates
-# and drops its own databases). Last line: "N passed, N failed, N skipped". Exit non-zero on any
-# failure or when no test ran.
+# Runs every test against a real PostGIS (the project's loopback cluster): the bundled data is loaded
+# once per run into template databases and each fixture works on a copy, dropped at the end
+# (tests/Observatoire.Tests/Infrastructure/TemplateDatabases.cs); test classes run in parallel.
+# First the layout check of .editorconfig. Last line: "N passed, N failed, N skipped" (a failed
+# format check counts as one failure). Exit non-zero on any failure or when no test ran.
 source "$(dirname "$0")/lib.sh"
 
 case "${1:-}" in
@@ -23,6 +25,13 @@ rm -rf "$RESULTS"; mkdir -p "$RESULTS"
 FILTER=()
 [ -n "${1:-}" ] && FILTER=(--filter "$1")
 
+# The layout of .editorconfig (whitespace, usings order), checked without building; a difference
+# fails the run (fix it with: dotnet format whitespace --folder).
+say "dotnet format whitespace --folder --verify-no-changes…"
+format_ok=1
+dotnet format whitespace "$REPO" --folder --verify-no-changes -v q \
+  || { warn "le code n'est pas au format de .editorconfig : dotnet format whitespace --folder"; format_ok=0; }
+
 say "dotnet test…"
 set +e
 dotnet test "$REPO/Observatoire.sln" -nologo "${FILTER[@]}" \
@@ -41,5 +50,6 @@ for f in "$RESULTS"/*.trx; do
   skipped=$((skipped + ${t:-0} - ${e:-0}))
 done
 [ "$status" != 0 ] && [ "$failed" = 0 ] && failed=1   # build failure or crashed host: never report green
+[ "$format_ok" = 0 ] && failed=$((failed + 1))        # the format check counts as one failed test
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ] || exit 1

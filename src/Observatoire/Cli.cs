@@ -8,12 +8,12 @@ namespace Observatoire;
 /// <summary>
 /// Command-line verbs of the application (the web server is the default):
 /// <c>migrate</c>, <c>import</c> (reference list + boundaries), <c>load-if-empty</c>, <c>import-status</c>,
-/// <c>import-platforms</c>, <c>import-milestones</c>, <c>import-atd</c>, <c>help</c>.
+/// <c>import-platforms</c>, <c>import-milestones</c>, <c>import-atd</c>, <c>report</c>, <c>help</c>.
+/// Relative paths are taken from the directory the command is run from; the settings are read next to
+/// the binary (<see cref="Configuration"/>), whatever that directory.
 /// </summary>
 public static class Cli
 {
-    public static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report", "help", "--help"];
-
     public const string Usage = """
         Observatoire — commandes :
           (sans argument)           sert l'application (http://127.0.0.1:5080 par défaut)
@@ -44,21 +44,47 @@ public static class Cli
               --region CODE         limite le rapport à une région (code INSEE)
               --atd ID              rapport d'ATD : limite au périmètre de cet ATD
               --bench N             mesure au lieu d'écrire : médianes du modèle (SQL), du PDF et du XLSX (scripts/bench-reports.sh)
-        La base est lue dans ConnectionStrings:Observatoire (appsettings.json ou la variable
-        d'environnement ConnectionStrings__Observatoire).
+        La base est lue dans ConnectionStrings:Observatoire : la variable d'environnement
+        ConnectionStrings__Observatoire, sinon appsettings.Local.json (écrit par scripts/run.sh : la base
+        qu'il a servie, --pg-port compris), sinon appsettings.json (à côté du programme).
+        Les chemins relatifs partent du dossier où la commande est lancée.
         """;
+
+    /// <summary>The settings file scripts/run.sh writes (git-ignored) so that later commands use its database.</summary>
+    public const string LocalSettingsFile = "appsettings.Local.json";
+
+    /// <summary>
+    /// The command line's settings, by increasing priority: appsettings.json next to the binary (the
+    /// build copies it there, so the working directory does not matter), appsettings.Local.json (next to
+    /// the binary or in a folder above it: src/Observatoire/ when run from bin/), environment variables.
+    /// </summary>
+    public static IConfiguration Configuration(string baseDirectory)
+    {
+        var b = new ConfigurationBuilder().AddJsonFile(Path.Combine(baseDirectory, "appsettings.json"), optional: true);
+        for (var d = new DirectoryInfo(baseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, LocalSettingsFile)))
+            {
+                b.AddJsonFile(Path.Combine(d.FullName, LocalSettingsFile), optional: true);
+                break;
+            }
+        return b.AddEnvironmentVariables().Build();
+    }
 
     public static async Task<int> RunAsync(string[] args, IConfiguration config)
     {
         var verb = args[0];
-        if (verb is "help" or "--help") { Console.WriteLine(Usage); return 0; }
+        if (verb is "help" or "--help" or "-h") { Console.WriteLine(Usage); return 0; }
+        if (!Verbs.Contains(verb))
+        {
+            Console.Error.WriteLine($"Commande inconnue : {verb}\n\n{Usage}");
+            return 64;
+        }
         var cs = config.GetConnectionString(Database.ConnectionName);
         if (string.IsNullOrWhiteSpace(cs))
         {
-            // appsettings.json is read from the working directory: run from elsewhere, there is none.
-            Console.Error.WriteLine($"Erreur : chaîne de connexion ConnectionStrings:{Database.ConnectionName} introuvable. " +
-                "Lancez la commande depuis src/Observatoire (où se trouve appsettings.json), avec « dotnet run --project src/Observatoire -- … », " +
-                "ou définissez la variable d'environnement ConnectionStrings__Observatoire.");
+            Console.Error.WriteLine($"Erreur : chaîne de connexion ConnectionStrings:{Database.ConnectionName} introuvable " +
+                "(ni dans appsettings.json à côté du programme, ni dans appsettings.Local.json, ni dans la variable d'environnement " +
+                "ConnectionStrings__Observatoire).");
             return 3;
         }
         await using var db = Database.CreateDataSource(cs);
@@ -147,11 +173,12 @@ public static class Cli
             Console.Error.WriteLine($"Erreur : la base PostgreSQL est injoignable ({e.Message}). Démarrez-la avec scripts/run.sh ou vérifiez ConnectionStrings__Observatoire.");
             return 3;
         }
-        Console.Error.WriteLine($"Commande inconnue : {verb}\n\n{Usage}");
-        return 64;
+        throw new InvalidOperationException("verbe sans traitement : " + verb);
     }
 
-    static Geo.MapOptions MapOptionsOf(IConfiguration config) => config.GetSection("Map").Get<Geo.MapOptions>() ?? new();
+    static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report"];
+
+    static Map.MapOptions MapOptionsOf(IConfiguration config) => config.GetSection("Map").Get<Map.MapOptions>() ?? new();
 
     /// <summary>After an import: pre-render the default map tiles of the new data release (skipped when already done).</summary>
     static Task SeedTiles(NpgsqlDataSource db, IConfiguration config) => Tiles.TileStore.SeedAsync(db, MapOptionsOf(config), Console.Out);

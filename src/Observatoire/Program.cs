@@ -1,7 +1,10 @@
 using Observatoire;
+using Observatoire.Api;
+using Observatoire.Atds;
 using Observatoire.Data;
 using Observatoire.Collectivites;
 using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Health;
 using Observatoire.Indicators;
 using Observatoire.OData;
@@ -9,14 +12,16 @@ using Observatoire.Search;
 using Observatoire.Tiles;
 using Observatoire.Reports;
 
-var builder = WebApplication.CreateBuilder(args.Length > 0 && Cli.Verbs.Contains(args[0]) ? [] : args);
+// A first argument that is not an option is a command-line verb (Cli.cs); options (--urls …) go to the web server.
+if (args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h"))
+    return await Cli.RunAsync(args, Cli.Configuration(AppContext.BaseDirectory));
 
-if (args.Length > 0 && Cli.Verbs.Contains(args[0]))
-    return await Cli.RunAsync(args, builder.Configuration);
+var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddFrenchProblemDetails();
 builder.Services.AddIndicators();
+builder.Services.AddAtd();
 builder.Services.AddObservatoireOData(builder.Configuration);
 builder.Services.AddMap(builder.Configuration);
 
@@ -27,6 +32,7 @@ app.UseMap();
 
 app.MapHealth();
 app.MapIndicators();
+app.MapAtd();
 app.MapObservatoireOData();
 app.MapGeo();
 app.MapTiles();

@@ -1,7 +1,8 @@
 using System.Data;
 using System.Text.RegularExpressions;
 using Npgsql;
-using Observatoire.Geo;
+using Observatoire.Api;
+using Observatoire.Map;
 
 namespace Observatoire.Collectivites;
 
@@ -27,7 +28,7 @@ public static partial class CollectiviteCardEndpoints
     static async Task<IResult> Handle(string id, HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
         if (!IdPattern().IsMatch(id))
-            return GeoEndpoints.Problem(400, "Identifiant invalide",
+            return Problems.Of(400, "Identifiant invalide",
                 "L'identifiant attend la forme TYPE-CODE : COM-35238 (commune), EPCI-243500139, EPT-200057867, DEP-35, REG-53.");
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
 
@@ -83,7 +84,7 @@ public static partial class CollectiviteCardEndpoints
         if (!await rd.ReadAsync(ct))
         {
             http.Response.Headers.Remove("ETag");
-            return GeoEndpoints.Problem(404, "Collectivité inconnue", $"Aucune collectivité « {id} » dans le référentiel (COG 2026).");
+            return Problems.Of(404, "Collectivité inconnue", $"Aucune collectivité « {id} » dans le référentiel (COG 2026).");
         }
         http.Response.ContentType = "application/json; charset=utf-8";
         await using var s = rd.GetStream(0);

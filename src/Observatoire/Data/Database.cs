@@ -1,9 +1,8 @@
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace Observatoire.Data;
 
-/// <summary>Wiring of the one PostgreSQL data source used by EF, the importers and the raw-SQL endpoints.</summary>
+/// <summary>Wiring of the one PostgreSQL data source used by the importers, the raw-SQL endpoints and OData's EF context.</summary>
 public static class Database
 {
     public const string ConnectionName = "Observatoire";
@@ -19,20 +18,11 @@ public static class Database
         return b.Build();
     }
 
+    /// <summary>The data source, a singleton: the raw-SQL endpoints use it directly, OData's EF context on top of it.</summary>
     public static IServiceCollection AddObservatoireDatabase(this IServiceCollection services, IConfiguration config)
     {
         var cs = config.GetConnectionString(ConnectionName)
             ?? throw new InvalidOperationException($"ConnectionStrings:{ConnectionName} manquant dans la configuration.");
-        var commandTimeout = config.GetValue("Limits:CommandTimeoutSeconds", 30);
-        services.AddSingleton(_ => CreateDataSource(cs));
-        services.AddDbContext<ObservatoireDb>((sp, o) => o
-            .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), n =>
-            {
-                n.UseNetTopologySuite();
-                n.CommandTimeout(commandTimeout);
-            })
-            .UseSnakeCaseNamingConvention()
-            .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
-        return services;
+        return services.AddSingleton(_ => CreateDataSource(cs));
     }
 }

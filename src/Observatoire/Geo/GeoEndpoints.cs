@@ -2,7 +2,9 @@ using System.Data;
 using System.Globalization;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Observatoire.Api;
 using Observatoire.Geometry;
+using Observatoire.Map;
 
 namespace Observatoire.Geo;
 
@@ -42,36 +44,31 @@ public static class GeoEndpoints
     {
         var o = options.Value;
         if (!Levels.Contains(level))
-            return Problem(404, "Niveau inconnu", $"« {level} » n'est pas un niveau de la carte. Niveaux : {string.Join(", ", Levels)}.");
+            return Problems.Of(404, "Niveau inconnu", $"« {level} » n'est pas un niveau de la carte. Niveaux : {string.Join(", ", Levels)}.");
         var q = http.Request.Query;
-
-        var zoom = 6;
-        if (q.TryGetValue("zoom", out var z) && !string.IsNullOrWhiteSpace(z)
-            && (!int.TryParse(z, NumberStyles.None, CultureInfo.InvariantCulture, out zoom) || zoom > o.MaxZoom))
-            return Problem(400, "Zoom invalide", $"« zoom » attend un entier entre 0 et {o.MaxZoom}.");
-
+        var p = new QueryParameters(q);
+        var zoom = p.Int("zoom", 0, o.MaxZoom) ?? 6;
         double[]? bbox = null;
         if (q.TryGetValue("bbox", out var b) && !string.IsNullOrWhiteSpace(b))
         {
             bbox = ParseBbox(b.ToString());
             if (bbox is null)
-                return Problem(400, "Emprise invalide",
+                return Problems.Of(400, "Emprise invalide",
                     "« bbox » attend minLon,minLat,maxLon,maxLat en degrés (WGS 84), ex. bbox=-1.8,47.9,-1.5,48.2.");
         }
-
-        var filters = MapFilters.Parse(q, out var error);
-        if (error is not null) return Problem(400, "Filtre invalide", error);
+        var filters = MapFilters.Parse(p);
+        if (!p.IsValid) return p.Problem();
 
         var column = ZoomBands.ColumnFor(zoom);
         if (level == "communes")
         {
             if (bbox is null)
-                return Problem(400, "Emprise requise",
+                return Problems.Of(400, "Emprise requise",
                     "Les communes ne sont servies que par emprise : ajoutez bbox=minLon,minLat,maxLon,maxLat (ou utilisez les tuiles /tiles/communes/{z}/{x}/{y}.pbf).");
             var maxArea = column switch { "geom" => o.CommuneBboxMaxAreaFull, "geom_mid" => o.CommuneBboxMaxAreaMid, _ => o.CommuneBboxMaxAreaLow };
             var area = (bbox[2] - bbox[0]) * (bbox[3] - bbox[1]);
             if (area > maxArea)
-                return Problem(400, "Emprise trop grande",
+                return Problems.Of(400, "Emprise trop grande",
                     $"Au zoom {zoom}, l'emprise des communes est limitée à {maxArea.ToString(CultureInfo.InvariantCulture)} degrés carrés (demandé : {area.ToString("0.##", CultureInfo.InvariantCulture)}). Réduisez la bbox ou le zoom.");
         }
 
@@ -105,7 +102,7 @@ public static class GeoEndpoints
         {
             http.Response.Headers.Remove("ETag");
             http.Response.Headers.CacheControl = "no-store";
-            return Problem(400, "Trop d'entités",
+            return Problems.Of(400, "Trop d'entités",
                 $"Plus de {cap} entités dans cette emprise : réduisez la bbox, ajoutez un filtre ou utilisez les tuiles vectorielles.");
         }
         http.Response.ContentType = "application/geo+json; charset=utf-8";
@@ -271,7 +268,4 @@ public static class GeoEndpoints
         if (v[0] < -180 || v[2] > 180 || v[1] < -90 || v[3] > 90 || v[0] >= v[2] || v[1] >= v[3]) return null;
         return v;
     }
-
-    internal static IResult Problem(int status, string title, string detail) =>
-        Results.Problem(statusCode: status, title: title, detail: detail);
 }

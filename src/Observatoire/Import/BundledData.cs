@@ -1,6 +1,6 @@
 using Npgsql;
 using Observatoire.Atds;
-using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Status;
 using Observatoire.Tiles;
 
@@ -23,6 +23,16 @@ public static class BundledData
         MapOptions? map = null)
     {
         await new ReferenceImporter(db, log).ImportAsync(ReferenceImportOptions.Bundled(dataDir), ct);
+        await LoadAfterReferenceAsync(db, dataDir, log, ct, map);
+    }
+
+    /// <summary>
+    /// Everything after the reference list: status, platforms, milestones, ATD, then the tile seed. Apart
+    /// so that the tests can keep a copy of the database with the reference list only.
+    /// </summary>
+    public static async Task LoadAfterReferenceAsync(NpgsqlDataSource db, string dataDir, TextWriter log, CancellationToken ct = default,
+        MapOptions? map = null)
+    {
         await LoadStatusAsync(db, dataDir, log, ct);
         await TileStore.SeedAsync(db, map ?? new MapOptions(), log, ct);
     }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
 using Observatoire.Reference;
@@ -18,22 +17,6 @@ public sealed record IndicatorFilter(
     string? Departement = null, string? Atd = null, bool ObligedOnly = false)
 {
     public static readonly string[] KnownTypes = ["COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG", "COLOM"];
-    static readonly Regex Code = new("^[0-9]{2,3}$|^2[AB]$", RegexOptions.CultureInvariant);
-    static readonly Regex Slug = new("^[a-z0-9-]{1,80}$", RegexOptions.CultureInvariant);
-
-    /// <summary>Null when valid, else what is wrong, in French, for a 400.</summary>
-    public string? Problem()
-    {
-        if (Types is { } ts && ts.FirstOrDefault(t => !KnownTypes.Contains(t)) is { } bad)
-            return $"type « {bad} » inconnu : valeurs possibles {string.Join(", ", KnownTypes)} (plusieurs séparées par des virgules).";
-        if (Band is not null && !PopulationBands.All.Contains(Band))
-            return $"strate « {Band} » inconnue : valeurs possibles {string.Join(", ", PopulationBands.All)}.";
-        if (Region is not null && !Code.IsMatch(Region)) return $"code de région « {Region} » invalide (ex. 53).";
-        if (Departement is not null && !Code.IsMatch(Departement)) return $"code de département « {Departement} » invalide (ex. 35, 2A, 974).";
-        if (Atd is not null && !Slug.IsMatch(Atd)) return $"identifiant d'ATD « {Atd} » invalide (ex. rennes-metropole ; liste : /api/atd).";
-        if (Date is { } d && (d.Year < 2000 || d.Year > 2100)) return $"date {d:yyyy-MM-dd} hors de la plage 2000–2100.";
-        return null;
-    }
 }
 
 /// <summary>

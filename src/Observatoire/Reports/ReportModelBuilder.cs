@@ -32,8 +32,6 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
     /// <summary>ATD shown in "largest to-do lists", and items shown per ATD.</summary>
     public const int TopAtds = 8, TopItemsPerAtd = 5;
 
-    public static readonly DateOnly MinDate = new(2010, 1, 1);
-
     public static readonly IReadOnlyDictionary<string, string> TypeLabels = new Dictionary<string, string>
     {
         ["COM"] = "Communes", ["CC"] = "Communautés de communes", ["CA"] = "Communautés d'agglomération",

@@ -10,7 +10,7 @@ public sealed record ReportTable(string Name, string SheetName, IReadOnlyList<Re
 /// <summary>The report's tables (the names of /api/reports/{table}.csv), flattened from the model.</summary>
 public static class ReportTables
 {
-    /// <summary>Stable table names: part of the public interface (docs/api.md, README).</summary>
+    /// <summary>Stable table names: part of the public interface (README).</summary>
     public static readonly string[] Names = ["bands", "types", "regions", "departements", "atd", "todo", "progress"];
 
     static readonly ReportColumn[] Counts =

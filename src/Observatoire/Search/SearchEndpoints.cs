@@ -1,6 +1,7 @@
 using System.Data;
 using Npgsql;
-using Observatoire.Geo;
+using Observatoire.Api;
+using Observatoire.Map;
 
 namespace Observatoire.Search;
 
@@ -26,9 +27,9 @@ public static class SearchEndpoints
     {
         q = q?.Trim();
         if (string.IsNullOrEmpty(q))
-            return GeoEndpoints.Problem(400, "Recherche vide", "Ajoutez q=… : un nom (ex. saint etienne), un code INSEE (35238) ou un SIREN (213502388).");
+            return Problems.Of(400, "Recherche vide", "Ajoutez q=… : un nom (ex. saint etienne), un code INSEE (35238) ou un SIREN (213502388).");
         if (q.Length > MaxQueryLength)
-            return GeoEndpoints.Problem(400, "Recherche trop longue", $"La recherche est limitée à {MaxQueryLength} caractères.");
+            return Problems.Of(400, "Recherche trop longue", $"La recherche est limitée à {MaxQueryLength} caractères.");
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
 
         // The word-prefix test ("% key%") reads the whole narrow table (~36,000 rows, a few ms): no

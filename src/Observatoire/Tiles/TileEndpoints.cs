@@ -1,7 +1,8 @@
 using System.Data;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using Observatoire.Geo;
+using Observatoire.Api;
+using Observatoire.Map;
 using Observatoire.Geometry;
 
 namespace Observatoire.Tiles;
@@ -40,12 +41,13 @@ public static class TileEndpoints
     {
         var o = options.Value;
         if (layer is not ("communes" or "epci"))
-            return GeoEndpoints.Problem(404, "Couche inconnue", $"« {layer} » n'est pas une couche de tuiles. Couches : communes, epci.");
+            return Problems.Of(404, "Couche inconnue", $"« {layer} » n'est pas une couche de tuiles. Couches : communes, epci.");
         if (z < 0 || z > o.MaxZoom || x < 0 || y < 0 || x >= 1 << z || y >= 1 << z)
-            return GeoEndpoints.Problem(400, "Tuile invalide",
+            return Problems.Of(400, "Tuile invalide",
                 $"La tuile {z}/{x}/{y} n'existe pas : le zoom va de 0 à {o.MaxZoom} et x, y de 0 à 2^zoom − 1.");
-        var filters = MapFilters.Parse(http.Request.Query, out var error);
-        if (error is not null) return GeoEndpoints.Problem(400, "Filtre invalide", error);
+        var p = new QueryParameters(http.Request.Query);
+        var filters = MapFilters.Parse(p);
+        if (!p.IsValid) return p.Problem();
 
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
         var minZoom = layer == "communes" ? o.CommuneTileMinZoom : o.EpciTileMinZoom;

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
-using Observatoire.Geo;
+using Observatoire.Map;
 
 namespace Observatoire.Tiles;
 

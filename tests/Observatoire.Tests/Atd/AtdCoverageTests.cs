@@ -5,8 +5,7 @@ using Observatoire.Tests.Status;
 
 namespace Observatoire.Tests.Atd;
 
-[Collection(LoadedCollection.Name)]
-public sealed class AtdCoverageTests(LoadedDatabase db)
+public sealed class AtdCoverageTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     /// <summary>Communes of each ATD perimeter, from the raw registry and the raw COG only.</summary>
     static Dictionary<string, HashSet<string>> ExpectedCommunes()

@@ -4,7 +4,7 @@ using NetTopologySuite.Algorithm;
 using NetTopologySuite.Features;
 using NetTopologySuite.Geometries;
 using NetTopologySuite.IO.Converters;
-using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Geo;
@@ -13,8 +13,7 @@ namespace Observatoire.Tests.Geo;
 /// /api/geo/{level} on the loaded real data: RFC 7946 validity (valid geometries, lon/lat in range,
 /// counter-clockwise exterior rings), feature counts per level and figures against the raw COG files.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class GeoJsonTests(LoadedDatabase db)
+public sealed class GeoJsonTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static readonly JsonSerializerOptions Geo = new() { Converters = { new GeoJsonConverterFactory() } };
 
@@ -159,9 +158,9 @@ public sealed class GeoJsonTests(LoadedDatabase db)
     [InlineData("/api/geo/communes", "Emprise requise")]
     [InlineData("/api/geo/communes?zoom=12&bbox=-5,42,8,51", "Emprise trop grande")]
     [InlineData("/api/geo/regions?bbox=1,2,3", "Emprise invalide")]
-    [InlineData("/api/geo/regions?band=enorme", "Filtre invalide")]
-    [InlineData("/api/geo/regions?date=hier", "Filtre invalide")]
-    [InlineData("/api/geo/regions?zoom=99", "Zoom invalide")]
+    [InlineData("/api/geo/regions?band=enorme", "Paramètre invalide")]
+    [InlineData("/api/geo/regions?date=hier", "Paramètre invalide")]
+    [InlineData("/api/geo/regions?zoom=99", "Paramètre invalide")]
     public async Task Bad_requests_get_french_problem_details(string url, string title)
     {
         var res = await db.App.CreateClient().GetAsync(url);

@@ -5,8 +5,7 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.Geo;
 
 /// <summary>/api/search and /api/collectivites/{id}, against the raw COG list.</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class SearchAndCardTests(LoadedDatabase db)
+public sealed class SearchAndCardTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     async Task<JsonElement> JsonAsync(string url)
     {

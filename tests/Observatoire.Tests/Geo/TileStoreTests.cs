@@ -1,7 +1,7 @@
 using System.Net;
 using Npgsql;
 using NetTopologySuite.IO.VectorTiles.Mapbox;
-using Observatoire.Geo;
+using Observatoire.Map;
 using Observatoire.Tests.Infrastructure;
 using Observatoire.Tiles;
 using TileId = NetTopologySuite.IO.VectorTiles.Tiles.Tile;
@@ -12,8 +12,7 @@ namespace Observatoire.Tests.Geo;
 /// The pre-rendered default-view tiles (map_tile, seeded by the bundled load): complete, identical to
 /// a fresh rendering, actually served, and replaced with each data release.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class TileStoreTests(LoadedDatabase db)
+public sealed class TileStoreTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static readonly MapOptions Options = new();
 

@@ -8,8 +8,7 @@ using TileId = NetTopologySuite.IO.VectorTiles.Tiles.Tile;
 namespace Observatoire.Tests.Geo;
 
 /// <summary>/tiles/{layer}/{z}/{x}/{y}.pbf decoded by an independent reader (NetTopologySuite.IO.VectorTiles).</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class VectorTileTests(LoadedDatabase db)
+public sealed class VectorTileTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     async Task<NetTopologySuite.IO.VectorTiles.VectorTile> ReadAsync(string layer, int z, int x, int y, string query = "")
     {

@@ -1,36 +1,25 @@
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Npgsql;
 using Observatoire.Data;
-using Observatoire.Import;
 
 namespace Observatoire.Tests.Infrastructure;
 
 /// <summary>
-/// One test database per test run, migrated and loaded with the bundled real data by the same code
-/// path as <c>scripts/run.sh</c>; dropped at the end. Shared by the tests of the "loaded" collection,
-/// which run one after the other (some re-import into it).
+/// A test database holding the bundled real data (a copy of the loaded template,
+/// <see cref="TemplateDatabases"/>), with the application on it.
 /// </summary>
-public sealed class LoadedDatabase : IAsyncLifetime
+public abstract class TestDatabase : IAsyncLifetime
 {
     public string ConnectionString { get; private set; } = "";
     public NpgsqlDataSource DataSource { get; private set; } = null!;
-    public string ImportLog { get; private set; } = "";
     WebApplicationFactory<Program>? factory;
 
-    public async Task InitializeAsync()
-    {
-        ConnectionString = await TestEnvironment.CreateDatabaseAsync("loaded");
-        DataSource = Database.CreateDataSource(ConnectionString);
-        var log = new StringWriter();
-        await Migrator.MigrateAsync(DataSource, log);
-        await BundledData.LoadAsync(DataSource, TestEnvironment.DataDir, log);
-        ImportLog = log.ToString();
-    }
+    protected abstract Task<(string ConnectionString, NpgsqlDataSource DataSource)> OpenAsync();
+
+    public async Task InitializeAsync() => (ConnectionString, DataSource) = await OpenAsync();
 
     /// <summary>The application, in-process, on this database.</summary>
-    public WebApplicationFactory<Program> App => factory ??= new WebApplicationFactory<Program>()
-        .WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", ConnectionString));
+    public WebApplicationFactory<Program> App => factory ??= TestApp.On(ConnectionString);
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] args)
     {
@@ -42,16 +31,54 @@ public sealed class LoadedDatabase : IAsyncLifetime
 
     public Task<List<object?[]>> RowsAsync(string sql, params object[] args) => DataSource.RowsAsync(sql, args);
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (factory is not null) await factory.DisposeAsync();
+    }
+}
+
+/// <summary>
+/// A database of its own for one test class (a class fixture), dropped after it: for the classes
+/// that re-import or change rows, which then run in parallel with the others without being seen.
+/// </summary>
+public sealed class LoadedDatabase : TestDatabase
+{
+    protected override async Task<(string, NpgsqlDataSource)> OpenAsync()
+    {
+        var cs = await TemplateDatabases.CopyOfLoadedAsync("loaded");
+        return (cs, Database.CreateDataSource(cs));
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
         await DataSource.DisposeAsync();
         await TestEnvironment.DropDatabaseAsync(ConnectionString);
     }
 }
 
+/// <summary>
+/// One database shared by every test class that only reads (a class fixture over a single copy made
+/// for the whole run, dropped at its end): a class that writes takes a <see cref="LoadedDatabase"/>.
+/// </summary>
+public sealed class SharedDatabase : TestDatabase
+{
+    static readonly Lazy<Task<(string, NpgsqlDataSource)>> Shared = new(async () =>
+    {
+        var cs = await TemplateDatabases.CopyOfLoadedAsync("shared");
+        TestRun.DropAtEnd(cs);
+        return (cs, Database.CreateDataSource(cs));
+    });
+
+    protected override Task<(string, NpgsqlDataSource)> OpenAsync() => Shared.Value;
+}
+
+/// <summary>
+/// The browser tests' collection (tests/Browser): a loaded database of their own, apart from the
+/// other classes.
+/// </summary>
 [CollectionDefinition(Name)]
 public sealed class LoadedCollection : ICollectionFixture<LoadedDatabase>
 {
-    public const string Name = "loaded database";
+    public const string Name = "browser";
 }

@@ -22,14 +22,18 @@ public static class TestEnvironment
         throw new InvalidOperationException("Observatoire.sln introuvable au-dessus de " + AppContext.BaseDirectory);
     }
 
-    /// <summary>Creates an empty database with a unique name; returns its connection string.</summary>
-    public static async Task<string> CreateDatabaseAsync(string prefix)
+    /// <summary>
+    /// Creates a database with a unique name, empty or as a copy of <paramref name="template"/> (a database
+    /// nobody is connected to); returns its connection string.
+    /// </summary>
+    public static async Task<string> CreateDatabaseAsync(string prefix, string? template = null)
     {
         var name = $"obs_test_{prefix}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
         await using (var admin = new NpgsqlConnection(AdminConnection))
         {
             await admin.OpenAsync();
-            await using var cmd = new NpgsqlCommand($"create database \"{name}\"", admin);
+            var sql = template is null ? $"create database \"{name}\"" : $"create database \"{name}\" template \"{template}\" strategy file_copy";
+            await using var cmd = new NpgsqlCommand(sql, admin) { CommandTimeout = 300 };
             await cmd.ExecuteNonQueryAsync();
         }
         return new NpgsqlConnectionStringBuilder(AdminConnection) { Database = name, MaxPoolSize = 20 }.ConnectionString;
@@ -38,10 +42,10 @@ public static class TestEnvironment
     public static async Task DropDatabaseAsync(string connectionString)
     {
         var name = new NpgsqlConnectionStringBuilder(connectionString).Database;
-        NpgsqlConnection.ClearAllPools();
+        // "with (force)" ends the sessions still open on it (this process's pools included).
         await using var admin = new NpgsqlConnection(AdminConnection);
         await admin.OpenAsync();
-        await using var cmd = new NpgsqlCommand($"drop database if exists \"{name}\" with (force)", admin);
+        await using var cmd = new NpgsqlCommand($"drop database if exists \"{name}\" with (force)", admin) { CommandTimeout = 120 };
         await cmd.ExecuteNonQueryAsync();
     }
 }

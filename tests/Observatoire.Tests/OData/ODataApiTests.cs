@@ -12,16 +12,21 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.OData;
 
 /// <summary>The OData API against the loaded real data; expected answers from the raw COG files or plain SQL.</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ODataApiTests(LoadedDatabase db)
+public sealed class ODataApiTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     ODataTestClient Client() => new(db.App.CreateClient());
 
     // The observatoire's bands, written here from their definition (domain.md), not taken from the app.
     static string Band(int p) => p switch
     {
-        >= 100_000 => ">=100000", >= 50_000 => "50000-99999", >= 20_000 => "20000-49999", >= 10_000 => "10000-19999",
-        >= 3_500 => "3500-9999", >= 2_000 => "2000-3499", >= 500 => "500-1999", _ => "<500",
+        >= 100_000 => ">=100000",
+        >= 50_000 => "50000-99999",
+        >= 20_000 => "20000-49999",
+        >= 10_000 => "10000-19999",
+        >= 3_500 => "3500-9999",
+        >= 2_000 => "2000-3499",
+        >= 500 => "500-1999",
+        _ => "<500",
     };
 
     [Fact]

@@ -3,8 +3,7 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.OData;
 
 /// <summary>Bad input and broken limits: a 4xx OData error a person can act on, never a 500, never a stack trace.</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ODataErrorTests(LoadedDatabase db)
+public sealed class ODataErrorTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     // (path, query options, expected status). Kept as a list: add to it when a new case is found.
     public static readonly TheoryData<string, string, int> BadRequests = new()

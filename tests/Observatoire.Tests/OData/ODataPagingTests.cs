@@ -12,8 +12,7 @@ namespace Observatoire.Tests.OData;
 /// on the loaded database, in the order the OData request asks for (ties broken by the key, as the
 /// service documents).
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ODataPagingTests(LoadedDatabase db)
+public sealed class ODataPagingTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     ODataTestClient Client() => new(db.App.CreateClient());
 

@@ -19,8 +19,7 @@ namespace Observatoire.Tests.OData;
 /// answered. Each URL is sent twice: the second answer runs the query built for the first one.
 /// Values themselves are checked against SQL by the other OData tests.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class PlainPageTests(LoadedDatabase db)
+public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     const string LibraryAccept = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false";
     const string PowerBiAccept = "application/json;odata.metadata=minimal;q=1.0,application/json;odata=minimalmetadata;q=0.9,application/atomsvc+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,text/plain;q=0.7";

@@ -1,8 +1,5 @@
 using Npgsql;
-using Observatoire.Data;
-using Observatoire.Import;
 using Observatoire.Tests.Infrastructure;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace Observatoire.Tests.OData;
@@ -12,20 +9,16 @@ namespace Observatoire.Tests.OData;
 /// the as-of-date logic is exercised whatever the status import loads. The expected answers come
 /// from the observation rows by plain SQL, never from status_on.
 /// </summary>
-public sealed class StatusOnDateTests : IAsyncLifetime
+public sealed class StatusOnDateTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>, IAsyncLifetime
 {
-    string cs = "";
-    NpgsqlDataSource data = null!;
-    WebApplicationFactory<Program> app = null!;
+    NpgsqlDataSource data => db.DataSource;
+    WebApplicationFactory<Program> app => db.App;
 
     public async Task InitializeAsync()
     {
-        cs = await TestEnvironment.CreateDatabaseAsync("odatastatus");
-        data = Database.CreateDataSource(cs);
-        await Migrator.MigrateAsync(data);
-        await BundledData.LoadAsync(data, TestEnvironment.DataDir, TextWriter.Null);
         // Three real obliged communes of Bretagne and one of Normandie, with a history: listed, then
-        // absent; absent, then listed; listed twice; listed once. Whatever the import left stays.
+        // absent; absent, then listed; listed twice; listed once. Whatever the import left stays
+        // (and the second test finds the first one's rows: nothing is inserted twice).
         await using var cmd = data.CreateCommand("""
             insert into observation (subject_key, collectivite_id, observed_on, source, is_listed, datasets_local, datasets_datagouv, match_method)
             select 'test-' || id, id, d::date, 'test-odata-' || d, l, n, null, 'siren'
@@ -36,15 +29,9 @@ public sealed class StatusOnDateTests : IAsyncLifetime
             on conflict do nothing
             """);
         await cmd.ExecuteNonQueryAsync();
-        app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", cs));
     }
 
-    public async Task DisposeAsync()
-    {
-        await app.DisposeAsync();
-        await data.DisposeAsync();
-        await TestEnvironment.DropDatabaseAsync(cs);
-    }
+    public Task DisposeAsync() => Task.CompletedTask;
 
     async Task<Dictionary<string, (long Obliged, long Open)>> ExpectedAsync(string date)
     {

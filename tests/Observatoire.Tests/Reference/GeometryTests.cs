@@ -1,11 +1,11 @@
 using System.IO.Compression;
 using System.Text.Json;
+using Observatoire.Geometry;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Reference;
 
-[Collection(LoadedCollection.Name)]
-public sealed class GeometryTests(LoadedDatabase db)
+public sealed class GeometryTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     static HashSet<string> GeoCodes(string file)
     {
@@ -87,6 +87,41 @@ public sealed class GeometryTests(LoadedDatabase db)
             Assert.True(Math.Abs(union - sum) / sum < 1e-5, $"{col} : union {union} ≠ somme {sum}");
             // Neighbours stay neighbours (no gap opened between them).
             Assert.Equal((long)r[3]!, (long)r[4]!);
+        }
+    }
+
+    /// <summary>
+    /// The stored simplified columns of communes and EPCI (not only départements) keep their shared
+    /// borders: computed by PostGIS on what the import stored (after its repairs and the snapping of
+    /// geom_low), over the neighbours of the full-resolution geometry of a sample of areas.
+    /// </summary>
+    [Theory]
+    [InlineData("c.type = 'COM' and c.departement_code in ('35', '22')")]
+    [InlineData("c.type in ('CC', 'CA', 'CU', 'MET') and c.region_code in ('53', '52')")]
+    [InlineData("c.type = 'EPT'")]
+    public async Task Simplified_neighbours_keep_their_shared_border(string selection)
+    {
+        foreach (var (col, tolerance) in new[] { ("geom_mid", ZoomBands.MidTolerance), ("geom_low", ZoomBands.LowTolerance) })
+        {
+            var pairs = await db.RowsAsync($"""
+                with d as (select g.* from collectivite_geometry g join collectivite c on c.id = g.collectivite_id where {selection})
+                select a.collectivite_id || ' / ' || b.collectivite_id,
+                       st_length(st_collectionextract(st_intersection(a.geom, b.geom), 2)),
+                       st_length(st_collectionextract(st_intersection(a.{col}, b.{col}), 2)),
+                       st_area(st_intersection(a.{col}, b.{col}))
+                  from d a join d b on a.collectivite_id < b.collectivite_id and a.geom && b.geom and st_intersects(a.geom, b.geom)
+                """);
+            Assert.True(pairs.Count >= 10, $"{selection} : {pairs.Count} paires de voisins");
+            var area = await db.ScalarAsync<double>($"select sum(st_area(g.{col})) from collectivite_geometry g join collectivite c on c.id = g.collectivite_id where {selection}");
+            var rows = pairs.Select(r => (Pair: (string)r[0]!, Full: (double)r[1]!, Simplified: (double)r[2]!, Overlap: (double)r[3]!)).ToList();
+            // No overlap: two neighbours' simplified shapes meet along lines, not surfaces.
+            Assert.True(rows.Sum(r => r.Overlap) / area < 1e-5, $"{col} ({selection}) : chevauchements {rows.Sum(r => r.Overlap) / area:E2} de la surface");
+            // No gap: a border longer than a few tolerances is still shared, and most of its length with it
+            // (simplifying straightens it: shorter, but not apart).
+            var lost = rows.Where(r => r.Full > 5 * tolerance && r.Simplified == 0).Select(r => r.Pair).ToList();
+            Assert.True(lost.Count == 0, $"{col} : frontière perdue entre {string.Join(", ", lost.Take(10))}");
+            var ratio = rows.Sum(r => r.Simplified) / rows.Sum(r => r.Full);
+            Assert.True(ratio > 0.7, $"{col} ({selection}) : frontières partagées {ratio:P0} de leur longueur d'origine");
         }
     }
 }

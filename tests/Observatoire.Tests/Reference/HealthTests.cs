@@ -6,8 +6,7 @@ using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Reference;
 
-[Collection(LoadedCollection.Name)]
-public sealed class HealthTests(LoadedDatabase db)
+public sealed class HealthTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     [Fact]
     public async Task Health_reports_the_database_and_the_vintage()

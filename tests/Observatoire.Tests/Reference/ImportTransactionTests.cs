@@ -5,8 +5,7 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.Reference;
 
 /// <summary>Importing again changes nothing; a bad file or an interrupted import changes nothing either.</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ImportTransactionTests(LoadedDatabase db)
+public sealed class ImportTransactionTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     /// A fingerprint of every row the reference import writes (geometry as WKB hashes).
     Task<string> Fingerprint() => db.ScalarAsync<string>("""

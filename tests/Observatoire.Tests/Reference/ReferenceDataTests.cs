@@ -3,8 +3,7 @@ using Observatoire.Tests.Infrastructure;
 namespace Observatoire.Tests.Reference;
 
 /// <summary>The loaded reference list against the raw COG files (expected values computed here).</summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ReferenceDataTests(LoadedDatabase db)
+public sealed class ReferenceDataTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     [Fact]
     public async Task Counts_per_level_match_the_reference_files()

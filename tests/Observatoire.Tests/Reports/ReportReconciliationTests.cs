@@ -10,8 +10,7 @@ namespace Observatoire.Tests.Reports;
 /// On the real bundled data (both OpenDataFrance snapshots through the status import), every figure
 /// of the report equals the indicator layer's and the API's for the same date and scope.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class ReportReconciliationTests(LoadedDatabase db)
+public sealed class ReportReconciliationTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     static readonly DateOnly[] Dates = [new(2022, 4, 25), new(2022, 6, 1), new(2022, 10, 19)];
 

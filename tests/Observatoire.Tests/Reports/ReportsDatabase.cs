@@ -30,19 +30,16 @@ public sealed class ReportsDatabase : IAsyncLifetime
     public HashSet<string> OctoberSirens { get; } = [];
     public HashSet<string> AprilSirens { get; } = [];
 
-    public WebApplicationFactory<Program> App => factory ??= new WebApplicationFactory<Program>()
-        .WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", ConnectionString));
+    public WebApplicationFactory<Program> App => factory ??= TestApp.On(ConnectionString);
 
     public async Task InitializeAsync()
     {
         ReadRaw();
-        ConnectionString = await TestEnvironment.CreateDatabaseAsync("reports");
+        // The reference data only (a copy of the reference template): the status below is a controlled
+        // subset (SIREN matches) whose figures the tests recompute from the raw files. Reconciliation
+        // with the real status import and the indicator layer: ReportReconciliationTests.
+        ConnectionString = await TemplateDatabases.CopyOfReferenceAsync("reports");
         DataSource = Database.CreateDataSource(ConnectionString);
-        await Migrator.MigrateAsync(DataSource, TextWriter.Null);
-        // The reference data only: the status below is a controlled subset (SIREN matches) whose
-        // figures the tests recompute from the raw files. Reconciliation with the real status import
-        // and the indicator layer: ReportReconciliationTests.
-        await new ReferenceImporter(DataSource, TextWriter.Null).ImportAsync(ReferenceImportOptions.Bundled(TestEnvironment.DataDir));
 
         foreach (var (file, delimiter, date, set) in new[]
                  {

@@ -4,8 +4,7 @@ using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Status;
 
-[Collection(LoadedCollection.Name)]
-public sealed class IndicatorTests(LoadedDatabase db)
+public sealed class IndicatorTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     [Fact]
     public async Task Communes_indicators_on_2022_10_19_match_an_independent_computation()

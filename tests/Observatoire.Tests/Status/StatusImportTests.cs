@@ -4,8 +4,7 @@ using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Status;
 
-[Collection(LoadedCollection.Name)]
-public sealed class StatusImportTests(LoadedDatabase db)
+public sealed class StatusImportTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static string OctoberPath => Path.Combine(TestEnvironment.DataDir, "odf", "organisations-2022-10-19.csv");
     static string AprilPath => Path.Combine(TestEnvironment.DataDir, "odf", "organisations-2022-04-25.csv");

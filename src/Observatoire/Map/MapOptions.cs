@@ -1,4 +1,4 @@
-namespace Observatoire.Geo;
+namespace Observatoire.Map;
 
 /// <summary>
 /// Limits and cache settings of the map endpoints (GeoJSON, vector tiles, search, cards), bound from

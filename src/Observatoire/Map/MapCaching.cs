@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.ResponseCompression;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-namespace Observatoire.Geo;
+namespace Observatoire.Map;
 
 /// <summary>
 /// The data release (<c>max(data_release.id)</c>) as this process last read it. Every import adds a

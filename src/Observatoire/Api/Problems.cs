@@ -1,11 +1,19 @@
-namespace Observatoire.Health;
+namespace Observatoire.Api;
 
 /// <summary>
-/// The framework's own problem details (unknown route, wrong method, crash) in French, like every
-/// error the endpoints write themselves; never a stack trace.
+/// RFC 7807 problem details in French: the one helper the endpoints answer errors with, and the
+/// framework's own problems (unknown route, wrong method, crash) translated the same way; never a
+/// stack trace. (Under /odata, errors take the OData format instead: OData/ODataErrors.cs.)
 /// </summary>
-public static class FrenchProblems
+public static class Problems
 {
+    /// <summary>An error answer of the endpoints: a short French title, and what to do in the detail.</summary>
+    public static IResult Of(int status, string title, string detail) =>
+        Results.Problem(statusCode: status, title: title, detail: detail);
+
+    /// <summary>A malformed query-string parameter (see <see cref="QueryParameters"/>).</summary>
+    public static IResult BadParameter(string detail) => Of(400, "Paramètre invalide", detail);
+
     static readonly Dictionary<int, (string Title, string Detail)> Texts = new()
     {
         [400] = ("Requête invalide", "La requête est mal formée : vérifiez l'adresse et ses paramètres."),
