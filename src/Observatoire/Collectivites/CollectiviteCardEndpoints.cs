@@ -1,7 +1,9 @@
 using System.Data;
 using System.Text.RegularExpressions;
 using Npgsql;
+using System.Globalization;
 using Observatoire.Geo;
+using Observatoire.Reference;
 
 namespace Observatoire.Collectivites;
 
@@ -10,7 +12,10 @@ namespace Observatoire.Collectivites;
 /// what the map's card shows for a selection. Figures of the collectivité; its parents (département,
 /// région, EPCI, EPT); its status history (every observation, oldest first); the platforms hosting it
 /// with their links; the ATD covering it; for an area, the counts over the collectivités it holds
-/// (same rule as <c>/api/geo/{level}</c>); its label point and bbox. One SQL statement builds the JSON.
+/// (same rule as <c>/api/geo/{level}</c>); its label point and bbox; the obligation's thresholds
+/// (<c>rule</c>, from <see cref="Obligation"/>) so the page explains the rule without restating it.
+/// With <c>date=YYYY-MM-DD</c>, <c>onDate</c> gives its status on that day (<c>status_on</c>).
+/// One SQL statement builds the JSON.
 /// </summary>
 public static partial class CollectiviteCardEndpoints
 {
@@ -27,6 +32,13 @@ public static partial class CollectiviteCardEndpoints
         if (!IdPattern().IsMatch(id))
             return GeoEndpoints.Problem(400, "Identifiant invalide",
                 "L'identifiant attend la forme TYPE-CODE : COM-35238 (commune), EPCI-243500139, EPT-200057867, DEP-35, REG-53.");
+        DateOnly? date = null;
+        if (http.Request.Query["date"].ToString() is { Length: > 0 } ds)
+        {
+            if (!DateOnly.TryParseExact(ds, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) || d.Year is < 2000 or > 2100)
+                return GeoEndpoints.Problem(400, "Paramètre invalide", $"Paramètre date « {ds} » invalide : date AAAA-MM-JJ attendue, ex. 2022-10-19.");
+            date = d;
+        }
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
 
         await using var cmd = db.CreateCommand("""
@@ -62,6 +74,10 @@ public static partial class CollectiviteCardEndpoints
                                where case c.type when 'REG' then m.region_code = c.code and m.type <> 'COLOM'
                                                  when 'DEP' then m.departement_code = c.code and m.type not in ('REG', 'COLOM')
                                                  else m.epci_siren = c.siren or m.ept_siren = c.siren or m.id = c.id end) end,
+                'rule', json_build_object('populationThreshold', @population_threshold, 'staffThreshold', @staff_threshold),
+                'onDate', case when @date::date is not null then (
+                              select json_build_object('date', @date::date, 'open', s.is_open, 'datasets', s.dataset_count, 'firstSeenOpen', s.first_seen_open)
+                                from status_on(@date::date) s where s.collectivite_id = c.id) end,
                 'label', case when g.label_point is not null then json_build_array(round(ST_X(g.label_point)::numeric, 5), round(ST_Y(g.label_point)::numeric, 5)) end,
                 'bbox', case when g.geom is not null then json_build_array(round(ST_XMin(g.geom)::numeric, 5), round(ST_YMin(g.geom)::numeric, 5),
                                                                             round(ST_XMax(g.geom)::numeric, 5), round(ST_YMax(g.geom)::numeric, 5)) end
@@ -71,6 +87,9 @@ public static partial class CollectiviteCardEndpoints
              where c.id = @id
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string>("id", id));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("population_threshold", Obligation.PopulationThreshold));
+        cmd.Parameters.Add(new NpgsqlParameter<int>("staff_threshold", Obligation.StaffThreshold));
+        cmd.Parameters.Add(new NpgsqlParameter("date", NpgsqlTypes.NpgsqlDbType.Date) { Value = date is { } v ? v : DBNull.Value });
         await using var rd = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         if (!await rd.ReadAsync(ct))
         {
