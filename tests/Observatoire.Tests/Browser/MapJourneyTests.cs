@@ -126,6 +126,9 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         Assert.Contains("effectif n’est pas connu", why);
         var firstSeen = (DateOnly)rennes[2]!;
         Assert.StartsWith("Observée ouverte depuis le " + FrDate(firstSeen), await page.InnerTextAsync("#first-seen"));
+        // French everywhere: the platforms' modes are translated.
+        var text = await page.InnerTextAsync("#card");
+        foreach (var english in new[] { "mutualised", "dedicated", "partnership", "shared" }) Assert.DoesNotContain(english, text);
         var observations = await db.ScalarAsync<long>("select count(*) from observation where collectivite_id = 'COM-35238'");
         Assert.Equal(observations, await page.Locator("#history tbody tr").CountAsync());
         await MapSite.ScreenshotAsync(page, phone ? "mairie-telephone.png" : "mairie-fiche.png");

@@ -21,6 +21,8 @@ public sealed class SearchAndCardTests(LoadedDatabase db)
     [InlineData("35238", "35238")]
     [InlineData("213502388", "35238")]
     [InlineData("rennes", "35238")]
+    [InlineData("Renes", "35238")]      // a typo: Rennes before Renescure (59), which starts with "renes"
+    [InlineData("saint etiene", "42218")]
     public async Task Search_finds_by_name_code_or_siren_without_accents_or_hyphens(string q, string code)
     {
         var results = (await JsonAsync("/api/search?q=" + Uri.EscapeDataString(q))).GetProperty("results").EnumerateArray().ToArray();
@@ -33,6 +35,31 @@ public sealed class SearchAndCardTests(LoadedDatabase db)
         var bbox = first.GetProperty("bbox").EnumerateArray().Select(v => v.GetDouble()).ToArray();
         Assert.InRange(label[0], bbox[0], bbox[2]);
         Assert.InRange(label[1], bbox[1], bbox[3]);
+    }
+
+    [Fact]
+    public async Task Search_finds_an_atd_by_name()
+    {
+        var name = await db.ScalarAsync<string>("select name from atd where id = 'cd-cotes-darmor'");
+        var results = (await JsonAsync("/api/search?q=" + Uri.EscapeDataString(name))).GetProperty("results").EnumerateArray().ToArray();
+        var atd = results.Single(r => r.GetProperty("type").GetString() == "ATD");
+        Assert.Equal("ATD-cd-cotes-darmor", atd.GetProperty("id").GetString());
+        Assert.Equal("cd-cotes-darmor", atd.GetProperty("code").GetString());
+        Assert.Equal(name, atd.GetProperty("name").GetString());
+        Assert.Equal(4, atd.GetProperty("bbox").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task The_card_carries_the_obligation_thresholds_and_the_status_on_a_date()
+    {
+        var card = await JsonAsync("/api/collectivites/COM-35238?date=2022-04-25");
+        Assert.Equal(Observatoire.Reference.Obligation.PopulationThreshold, card.GetProperty("rule").GetProperty("populationThreshold").GetInt32());
+        Assert.Equal(Observatoire.Reference.Obligation.StaffThreshold, card.GetProperty("rule").GetProperty("staffThreshold").GetInt32());
+        var listed = await db.ScalarAsync<bool>("select bool_or(is_listed) from observation where collectivite_id = 'COM-35238' and observed_on = '2022-04-25'");
+        Assert.Equal(listed, card.GetProperty("onDate").GetProperty("open").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, (await JsonAsync("/api/collectivites/COM-35238")).GetProperty("onDate").ValueKind);
+        var bad = await db.App.CreateClient().GetAsync("/api/collectivites/COM-35238?date=hier");
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
     }
 
     [Fact]

@@ -2,7 +2,7 @@
 // platforms) or an ATD (figures, perimeter, seasons, to-do list, downloads, link to share).
 import { $, el, fill, nf, pf, fmtDate, plural, getJson } from './dom.js';
 import { state } from './state.js';
-import { TYPE_LABELS, BAND_LABELS, ATD_KIND_LABELS, ATD_SCALE_LABELS, PERIMETER_LABELS } from './labels.js';
+import { TYPE_LABELS, BAND_LABELS, ATD_KIND_LABELS, ATD_SCALE_LABELS, PERIMETER_LABELS, PLATFORM_MODE_LABELS } from './labels.js';
 
 const card = $('card'), body = $('card-body');
 let seq = 0;
@@ -108,7 +108,7 @@ function platforms(c) {
   if (c.platforms && c.platforms.length) {
     out.push(el('h3', null, 'Plateformes'), el('ul', null, c.platforms.map((p) => el('li', null,
       p.url ? el('a', { href: p.url, rel: 'noopener', target: '_blank' }, p.name) : p.name,
-      p.mode ? el('span', { class: 'note' }, ' (' + p.mode + ')') : null))));
+      p.mode ? el('span', { class: 'note' }, ' (plateforme ' + (PLATFORM_MODE_LABELS[p.mode] || p.mode) + ')') : null))));
   }
   return out;
 }

@@ -17,6 +17,8 @@ export const ATD_KIND_LABELS = {
   agence: 'Agence technique', gip: "Groupement d'intérêt public", other: 'Autre structure',
 };
 export const ATD_SCALE_LABELS = { regional: 'échelle régionale', departemental: 'échelle départementale', intercommunal: 'échelle intercommunale' };
+// Platforms' collaboration modes (platform.collaboration_mode).
+export const PLATFORM_MODE_LABELS = { dedicated: 'dédiée', mutualised: 'mutualisée', partnership: 'en partenariat', shared: 'partagée' };
 export const PERIMETER_LABELS = { region: 'Région', departements: 'Départements', epci: 'Intercommunalités', communes: 'Communes accompagnées' };
 
 // Colour-blind-safe (ColorBrewer YlGnBu, 6 classes: each step differs in lightness, not only in hue).

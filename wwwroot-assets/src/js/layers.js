@@ -72,6 +72,7 @@ function restyleAreas() {
   breaks = state.ind === 'count' ? classBreaks(areaFeatures.map((f) => f.properties.open || 0), RAMP.length, 1)
     : classBreaks(areaFeatures.map((f) => f.properties.rate), RAMP.length, 0.01);
   areaLayer.setStyle(areaStyle);
+  updateInsets();
   mapEl.dataset.classes = String(new Set(areaFeatures.map((f) => classOf(f.properties))).size);
 }
 
@@ -84,10 +85,11 @@ export function loadAreas() {
   // the medium band, for a difference smaller than a pixel at zoom 7.
   q.set('zoom', '5');
   const key = fetchLevel + '?' + q.toString();
-  if (fetchLevel && key === areaKey && areaLayer) { updateFocusable(); updateLegend(); return Promise.resolve(); }
+  if (fetchLevel && key === areaKey && areaLayer) { updateFocusable(); updateInsets(); updateLegend(); return Promise.resolve(); }
   const seq = ++loadSeq;
   if (!fetchLevel) {
     if (areaLayer) { map.removeLayer(areaLayer); areaLayer = null; areaKey = null; areaLevel = null; areaFeatures = []; }
+    updateInsets();
     mapEl.dataset.features = '0';
     loadOutlines();
     updateLegend();
@@ -152,6 +154,54 @@ function loadOutlines() {
     outlineLayer = L.geoJSON(fc, { pane: 'outlines', interactive: false, style: { pane: 'outlines', fill: false, color: '#24292f', weight: 1.6, opacity: 0.8 } }).addTo(map);
     mapEl.dataset.ready = '1';
   }).catch(() => { /* borders are decoration: the tiles still show */ });
+}
+
+/* ---------- Insets for the overseas régions ---------- */
+// As French readers expect: each DROM in a small map in the corner, coloured like the main map, shown
+// while the main map looks at metropolitan France at région or département level. A click goes there.
+export const PLACES = {
+  metro: [[41.3, -5.2], [51.1, 9.6]],
+  971: [[15.83, -61.81], [16.52, -61.0]], 972: [[14.38, -61.23], [14.88, -60.8]], 973: [[2.1, -54.6], [5.8, -51.6]],
+  974: [[-21.4, 55.2], [-20.86, 55.84]], 976: [[-13.01, 45.01], [-12.63, 45.3]],
+};
+const DROM = [['971', '01', 'Guadeloupe'], ['972', '02', 'Martinique'], ['973', '03', 'Guyane'], ['974', '04', 'La Réunion'], ['976', '06', 'Mayotte']];
+const insets = L.control({ position: 'bottomleft' });
+insets.onAdd = () => {
+  const box = L.DomUtil.create('div', 'insets');
+  box.setAttribute('role', 'group');
+  box.setAttribute('aria-label', 'Outre-mer');
+  L.DomEvent.disableClickPropagation(box);
+  L.DomEvent.disableScrollPropagation(box);
+  return box;
+};
+insets.addTo(map);
+const insetMaps = [];
+function updateInsets() {
+  const box = insets.getContainer();
+  const metro = L.latLngBounds(PLACES.metro).contains(map.getCenter());
+  box.hidden = !areaLayer || !metro;
+  if (box.hidden) return;
+  if (!insetMaps.length) {
+    for (const [dep, reg, name] of DROM) {
+      const frame = el('div', { class: 'inset-map', 'aria-hidden': 'true' });
+      const button = el('button', { type: 'button', class: 'inset', on: { click: () => map.fitBounds(PLACES[dep]) } },
+        frame, el('span', null, name));
+      box.append(button);
+      const m = L.map(frame, { attributionControl: false, zoomControl: false, dragging: false, scrollWheelZoom: false, doubleClickZoom: false,
+        boxZoom: false, keyboard: false, touchZoom: false, zoomSnap: 0.25 });
+      m.fitBounds(PLACES[dep], { animate: false });
+      insetMaps.push({ m, ids: ['REG-' + reg, 'DEP-' + dep], layer: null });
+    }
+  }
+  for (const inset of insetMaps) {
+    if (inset.layer) inset.m.removeLayer(inset.layer);
+    const features = areaFeatures.filter((f) => inset.ids.includes(f.id));
+    inset.layer = L.geoJSON({ type: 'FeatureCollection', features }, {
+      interactive: false,
+      style: (f) => ({ fillColor: classOf(f.properties), fillOpacity: 0.92, color: '#ffffff', weight: 0.8 }),
+    }).addTo(inset.m);
+    inset.m.invalidateSize();
+  }
 }
 
 /* ---------- Communes and EPCI (vector tiles) ---------- */

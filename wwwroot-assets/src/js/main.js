@@ -3,19 +3,13 @@
 // CDN, no basemap: the choropleth is the map). The view state lives in the URL hash (state.js).
 import { $, el, fill, fmtDate } from './dom.js';
 import { state, readHash, writeHash, isWriting, filterQuery } from './state.js';
-import { map, connect, loadAreas, syncTiles, syncAtd, updateLegend, updateFocusable, restyleSelection, updateDateBanner } from './layers.js';
+import { map, PLACES, connect, loadAreas, syncTiles, syncAtd, updateLegend, updateFocusable, restyleSelection, updateDateBanner } from './layers.js';
 import { showCard, hideCard, connectCard } from './card.js';
 import { initSearch } from './search.js';
 import { loadProgress, loadTimeline, dateChoices } from './progress.js';
 import { initTable, loadTable } from './table.js';
 import { initDirectory, loadDirectory } from './directory.js';
 
-const METRO = [[41.3, -5.2], [51.1, 9.6]];
-const PLACES = {
-  metro: METRO,
-  971: [[15.83, -61.81], [16.52, -61.0]], 972: [[14.38, -61.23], [14.88, -60.8]], 973: [[2.1, -54.6], [5.8, -51.6]],
-  974: [[-21.4, 55.2], [-20.86, 55.84]], 976: [[-13.01, 45.01], [-12.63, 45.3]],
-};
 const OPENING_MAX_ZOOM = 6;
 const REPORT_TABLES = [['regions', 'Régions'], ['departements', 'Départements'], ['bands', 'Strates'], ['types', 'Types'], ['atd', 'ATD'], ['todo', 'À ouvrir'], ['progress', 'Progression']];
 
@@ -91,7 +85,8 @@ for (const b of document.querySelectorAll('[data-go]')) b.addEventListener('clic
 // The skip link moves the focus without touching the URL (the hash holds the view).
 $('skip').addEventListener('click', (e) => { e.preventDefault(); $('search-input').focus(); });
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && !$('card').hidden && document.activeElement !== $('search-input')) unselect();
+  // (The search box keeps its first Escape to close its list: search.js stops that one.)
+  if (e.key === 'Escape' && !$('card').hidden) unselect();
 });
 
 let restoring = false;
@@ -103,7 +98,7 @@ function applyHash() {
   syncControls();
   restoring = true;
   if (state.z != null) map.setView([state.lat, state.lng], state.z, { animate: false });
-  else { map.fitBounds(METRO, { animate: false }); if (map.getZoom() > OPENING_MAX_ZOOM) map.setZoom(OPENING_MAX_ZOOM, { animate: false }); }
+  else { map.fitBounds(PLACES.metro, { animate: false }); if (map.getZoom() > OPENING_MAX_ZOOM) map.setZoom(OPENING_MAX_ZOOM, { animate: false }); }
   restoring = false;
   refresh();
   if (state.sel) showCard(state.sel, false); else hideCard();
