@@ -29,6 +29,7 @@ app.MapHealth();
 app.MapIndicators();
 app.MapObservatoireOData();
 app.MapGeo();
+app.MapPlaceLabels();
 app.MapTiles();
 app.MapSearch();
 app.MapCollectiviteCards();

@@ -69,6 +69,19 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
         await tiles;
         await page.WaitForFunctionAsync("document.querySelector('#map').dataset.level === 'communes'");
         Assert.Contains("sel=COM-35238", page.Url);
+
+        // Place names at commune zooms: Rennes is written, and no two names overlap.
+        await page.WaitForSelectorAsync(".place-label span:text-is('Rennes')");
+        var overlaps = await page.EvaluateAsync<int>("""
+            (() => {
+              const r = [...document.querySelectorAll('.place-label span')].map(s => s.getBoundingClientRect());
+              let n = 0;
+              for (let i = 0; i < r.length; i++) for (let j = i + 1; j < r.length; j++)
+                if (r[i].left < r[j].right && r[j].left < r[i].right && r[i].top < r[j].bottom && r[j].top < r[i].bottom) n++;
+              return n;
+            })()
+            """);
+        Assert.Equal(0, overlaps);
         await MapSite.ScreenshotAsync(page, "carte-rennes.png");
         Assert.Empty(errors);
     }

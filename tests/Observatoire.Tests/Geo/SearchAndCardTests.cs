@@ -42,7 +42,8 @@ public sealed class SearchAndCardTests(LoadedDatabase db)
     {
         var name = await db.ScalarAsync<string>("select name from atd where id = 'cd-cotes-darmor'");
         var results = (await JsonAsync("/api/search?q=" + Uri.EscapeDataString(name))).GetProperty("results").EnumerateArray().ToArray();
-        var atd = results.Single(r => r.GetProperty("type").GetString() == "ATD");
+        // Its exact name ranks it first among the ATD (other names may be close enough to follow it).
+        var atd = results.First(r => r.GetProperty("type").GetString() == "ATD");
         Assert.Equal("ATD-cd-cotes-darmor", atd.GetProperty("id").GetString());
         Assert.Equal("cd-cotes-darmor", atd.GetProperty("code").GetString());
         Assert.Equal(name, atd.GetProperty("name").GetString());
@@ -93,6 +94,21 @@ public sealed class SearchAndCardTests(LoadedDatabase db)
         var card = await JsonAsync("/api/collectivites/EPCI-243500139");
         var epci = RawCog.Epci.Single(e => (string?)e!["code"] == "243500139")!;
         Assert.Equal(epci["membres"]!.AsArray().Count + 1, card.GetProperty("members").GetProperty("count").GetInt32());
+    }
+
+    [Fact]
+    public async Task Place_labels_are_the_communes_in_the_bbox_most_populous_first()
+    {
+        var labels = (await JsonAsync("/api/geo/labels?zoom=10&bbox=-1.9,47.9,-1.4,48.3")).EnumerateArray().ToArray();
+        var expected = await db.RowsAsync("""
+            select c.name, c.population from collectivite_geometry g join collectivite c on c.id = g.collectivite_id
+             where c.type = 'COM' and ST_Intersects(g.label_point, ST_MakeEnvelope(-1.9, 47.9, -1.4, 48.3, 4326))
+             order by c.population desc nulls last, c.id limit 300
+            """);
+        Assert.Equal(expected.Select(r => (string)r[0]!), labels.Select(l => l[2].GetString()!));
+        Assert.Equal("Rennes", labels[0][2].GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await db.App.CreateClient().GetAsync("/api/geo/labels?zoom=10")).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await db.App.CreateClient().GetAsync("/api/geo/labels?zoom=5&bbox=-1.9,47.9,-1.4,48.3")).StatusCode);
     }
 
     [Theory]

@@ -17,8 +17,10 @@ const mapEl = $('map');
 export const map = L.map('map', { zoomControl: true, minZoom: 2, maxZoom: 15, worldCopyJump: false, keyboard: true, zoomSnap: 1 });
 map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
 map.attributionControl.addAttribution('Contours © <a href="https://geoservices.ign.fr/adminexpress">IGN</a> · Populations © <a href="https://www.insee.fr">INSEE</a> · Statuts © <a href="https://opendatafrance.fr">OpenDataFrance</a> (<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)');
-for (const [name, z] of [['areas', 390], ['outlines', 420], ['atd', 430]]) map.createPane(name).style.zIndex = z;
+for (const [name, z] of [['areas', 390], ['outlines', 420], ['atd', 430], ['labels', 440]]) map.createPane(name).style.zIndex = z;
 map.getPane('outlines').style.pointerEvents = 'none';
+map.getPane('labels').style.pointerEvents = 'none';
+map.getPane('labels').setAttribute('aria-hidden', 'true');
 const svgRenderer = L.svg({ pane: 'areas', padding: 0.3 });
 
 let onSelect = () => {};
@@ -258,6 +260,36 @@ export function restyleSelection() {
     communeSel = state.sel;
     try { communeTiles.setFeatureStyle(state.sel, { fill: true, fillColor: '#fde047', fillOpacity: 0.9, color: '#111', weight: 3 }); } catch { /* not in the loaded tiles yet */ }
   }
+}
+
+/* ---------- Place names at commune zooms ---------- */
+// Names at the communes' label points (/api/geo/labels), the most populous first; a name that would
+// overlap one already written is left out. Decoration for the eye: hidden from screen readers, which
+// get the same names from the tiles' tooltips, the search and the table.
+let labelLayer = null, labelSeq = 0;
+export function syncLabels() {
+  const z = map.getZoom();
+  if (z < COMMUNES_FROM) { if (labelLayer) { map.removeLayer(labelLayer); labelLayer = null; } return; }
+  const b = map.getBounds(), mine = ++labelSeq;
+  const q = new URLSearchParams({ zoom: String(z), bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(3)).join(',') });
+  getJson('/api/geo/labels?' + q.toString()).then((rows) => {
+    if (mine !== labelSeq || map.getZoom() < COMMUNES_FROM) return;
+    if (labelLayer) map.removeLayer(labelLayer);
+    labelLayer = L.layerGroup();
+    const placed = [];
+    for (const [lon, lat, name] of rows) {
+      const p = map.latLngToContainerPoint([lat, lon]);
+      // About 7 px per character at 12 px bold, centred on the point, 16 px high, 4 px apart.
+      const w = name.length * 7 + 8, box = [p.x - w / 2, p.y - 10, p.x + w / 2, p.y + 10];
+      if (placed.some((o) => box[0] < o[2] && o[0] < box[2] && box[1] < o[3] && o[1] < box[3])) continue;
+      placed.push(box);
+      const text = el('span', null, name);
+      L.marker([lat, lon], { pane: 'labels', interactive: false, keyboard: false,
+        icon: L.divIcon({ className: 'place-label', html: text, iconSize: null }) }).addTo(labelLayer);
+    }
+    labelLayer.addTo(map);
+    mapEl.dataset.labels = String(placed.length);
+  }).catch(() => { /* names are decoration: the map still shows */ });
 }
 
 /* ---------- ATD perimeters ---------- */

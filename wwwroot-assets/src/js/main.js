@@ -3,7 +3,7 @@
 // CDN, no basemap: the choropleth is the map). The view state lives in the URL hash (state.js).
 import { $, el, fill, fmtDate } from './dom.js';
 import { state, readHash, writeHash, isWriting, filterQuery } from './state.js';
-import { map, PLACES, connect, loadAreas, syncTiles, syncAtd, updateLegend, updateFocusable, restyleSelection, updateDateBanner } from './layers.js';
+import { map, PLACES, connect, loadAreas, syncTiles, syncAtd, syncLabels, updateLegend, updateFocusable, restyleSelection, updateDateBanner } from './layers.js';
 import { showCard, hideCard, connectCard } from './card.js';
 import { initSearch } from './search.js';
 import { loadProgress, loadTimeline, dateChoices } from './progress.js';
@@ -56,7 +56,7 @@ function syncControls() {
   if ($('date-pick').querySelector('option[value="' + state.date + '"]')) $('date-pick').value = state.date;
 }
 function refresh() {
-  writeHash(map); loadAreas(); syncTiles(); syncAtd(); updateLegend(); updateDownloads();
+  writeHash(map); loadAreas(); syncTiles(); syncAtd(); syncLabels(); updateLegend(); updateDownloads();
 }
 function filtersChanged() { refresh(); loadTable(true); }
 async function dateChanged() {
