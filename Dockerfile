@@ -3,7 +3,7 @@
 FROM node:20-bookworm-slim AS assets
 WORKDIR /src/wwwroot-assets
 COPY wwwroot-assets/ ./
-RUN if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; fi
+RUN if [ -f package-lock.json ]; then npm ci --omit=dev --no-audit --no-fund; fi
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src

@@ -6,7 +6,8 @@
 #      on request); p95, tile sizes;
 #   3. each endpoint against the bare SQL producing the same bytes (the floor), checked byte for byte:
 #      the store's primary-key read, and the rendering statement the store saves;
-#   4. the page's time to first choropleth in Chromium.
+#   4. the page in Chromium: time to first choropleth, the table's first page, each filter change,
+#      a date change (scripts/bench-map/page-interactions.js).
 # Prints a Markdown block for docs/benchmarks.md. Options: --database NAME (default obs_bench_map,
 # loaded when empty), --port N (default 5187), --duration S (wrk/pgbench seconds per run, default 10).
 source "$(dirname "$0")/lib.sh"
@@ -127,6 +128,8 @@ say "3. Temps jusqu'à la première choroplèthe (Chromium)…"
 PW="$REPO/tests/Observatoire.Tests/bin/Debug/net10.0/.playwright"
 if [ ! -d "$PW/package" ]; then dotnet build "$REPO/tests/Observatoire.Tests" -nologo -v quiet -clp:ErrorsOnly >/dev/null; fi
 FIRST=$("$PW/node/linux-x64/node" "$HERE/first-choropleth.js" "$PW/package" "$BASE/" 5 | grep '^RESULT' | sed 's/^RESULT //')
+PAGE=$("$PW/node/linux-x64/node" "$HERE/page-interactions.js" "$PW/package" "$BASE/" 5 | grep '^RESULT' | sed 's/^RESULT //')
+page_field() { grep "^$1 " <<<"$PAGE" | sed -n "s/.*$2=\([0-9.]*\).*/\1/p"; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "—" }'; }
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
@@ -157,7 +160,10 @@ Machine: $(nproc) cores ($CPU), $MEM RAM; load average (1, 5, 15 min) when the m
 | z8 filtered view (obliged=true, rendered on request), 10 clients: mean / p95; its SQL: mean / p95 | $(field mean_ms "${T_FHTTP[8]}") ms / $(field p95_ms "${T_FHTTP[8]}") ms; $(field mean_ms "${T_FSQL[8]}") ms / $(field p95_ms "${T_FSQL[8]}") ms | |
 | commune tiles z8: p95 / max size (all ${T_N[8]} non-empty tiles of France) | $(kb "${T_P95B[8]}") KiB / $(kb "${T_MAXB[8]}") KiB | ≤ 100 KB |
 | time to first choropleth (Chromium, cold cache, 1280×800), median of 5 (min–max) | $(field median_ms "$FIRST") ms ($(field min_ms "$FIRST")–$(field max_ms "$FIRST") ms) | < 1 s |
+| table of collectivités, first page (OData request to rows drawn), median / max of 5 | $(page_field table median_ms) ms / $(page_field table max_ms) ms | < 300 ms |
+| filter change, table page and choropleth both redrawn, median / max of 20 | $(page_field filter median_ms) ms / $(page_field filter max_ms) ms | < 300 ms |
+| date change, choropleth redrawn, median / max of 10 | $(page_field date median_ms) ms / $(page_field date max_ms) ms | < 500 ms |
 
-Raw: départements uncached \`$DEP_UNCACHED\`; cached \`$DEP_CACHED\`; SQL \`$DEP_SQL\`; z10 \`${T_HTTP[10]}\` / store \`${T_SQL[10]}\` / render \`${T_RENDER[10]}\`; z8 \`${T_HTTP[8]}\` / store \`${T_SQL[8]}\` / render \`${T_RENDER[8]}\`; browser \`$FIRST\`.
+Raw: départements uncached \`$DEP_UNCACHED\`; cached \`$DEP_CACHED\`; SQL \`$DEP_SQL\`; z10 \`${T_HTTP[10]}\` / store \`${T_SQL[10]}\` / render \`${T_RENDER[10]}\`; z8 \`${T_HTTP[8]}\` / store \`${T_SQL[8]}\` / render \`${T_RENDER[8]}\`; browser \`$FIRST\`; page \`$(tr '\n' ' ' <<<"$PAGE")\`.
 MD
 rm -rf "$TMP"

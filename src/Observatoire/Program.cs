@@ -35,6 +35,7 @@ app.MapIndicators();
 app.MapAtd();
 app.MapObservatoireOData();
 app.MapGeo();
+app.MapPlaceLabels();
 app.MapTiles();
 app.MapSearch();
 app.MapCollectiviteCards();

@@ -2,9 +2,16 @@ using Npgsql;
 
 namespace Observatoire.Atds;
 
+/// <summary>
+/// An ATD's figures on a date. <c>PerimeterNames</c>: the names of the région, départements, EPCI or
+/// communes its perimeter lists (same order as <c>PerimeterCodes</c>); <c>Seasons</c>: the
+/// OpenDataLocale seasons it took part in; <c>Bbox</c>: [minLon, minLat, maxLon, maxLat] of its
+/// perimeter, null when it has none.
+/// </summary>
 public sealed record AtdFigures(
     string Id, string Name, string Kind, string? Scale, string? PerimeterType, string[] PerimeterCodes, string? CollectiviteId,
-    long Covered, long Obliged, long Open, long ObligedOpen, double? ObligedOpenRate);
+    long Covered, long Obliged, long Open, long ObligedOpen, double? ObligedOpenRate,
+    string[] PerimeterNames, string[] Seasons, double[]? Bbox);
 
 public sealed record TodoItem(string Id, string Code, string Type, string Name, int? Population, string? DepartementCode, int? DatasetCount);
 
@@ -18,7 +25,14 @@ public sealed class AtdQueries(NpgsqlDataSource db)
         await using var cmd = db.CreateCommand("""
             select a.id, a.name, a.kind, a.scale, a.perimeter_type, a.perimeter_codes, a.collectivite_id,
                    count(c.id), count(*) filter (where c.is_obliged), count(*) filter (where st.is_open),
-                   count(*) filter (where c.is_obliged and st.is_open)
+                   count(*) filter (where c.is_obliged and st.is_open),
+                   array(select p.name from unnest(a.perimeter_codes) with ordinality u(code, i)
+                           join collectivite p on p.code = u.code and p.type = case a.perimeter_type
+                                when 'region' then 'REG' when 'departements' then 'DEP' when 'communes' then 'COM' end
+                                or (a.perimeter_type = 'epci' and p.siren = u.code and p.type = any(groupement_types()))
+                          order by u.i),
+                   a.seasons,
+                   case when a.perimeter is not null then array[ST_XMin(a.perimeter), ST_YMin(a.perimeter), ST_XMax(a.perimeter), ST_YMax(a.perimeter)] end
               from atd a
               left join atd_coverage ac on ac.atd_id = a.id
               left join collectivite c on c.id = ac.collectivite_id
@@ -35,7 +49,9 @@ public sealed class AtdQueries(NpgsqlDataSource db)
             long obliged = rd.GetInt64(8), obligedOpen = rd.GetInt64(10);
             list.Add(new AtdFigures(rd.GetString(0), rd.GetString(1), rd.GetString(2), rd.IsDBNull(3) ? null : rd.GetString(3),
                 rd.IsDBNull(4) ? null : rd.GetString(4), rd.GetFieldValue<string[]>(5), rd.IsDBNull(6) ? null : rd.GetString(6),
-                rd.GetInt64(7), obliged, rd.GetInt64(9), obligedOpen, obliged == 0 ? null : Math.Round((double)obligedOpen / obliged, 4)));
+                rd.GetInt64(7), obliged, rd.GetInt64(9), obligedOpen, obliged == 0 ? null : Math.Round((double)obligedOpen / obliged, 4),
+                rd.GetFieldValue<string[]>(11), rd.GetFieldValue<string[]>(12),
+                rd.IsDBNull(13) ? null : rd.GetFieldValue<double[]>(13).Select(v => Math.Round(v, 5)).ToArray()));
         }
         return list;
     }

@@ -12,8 +12,9 @@ namespace Observatoire.Collectivites;
 /// région, EPCI, EPT); its status history (every observation, oldest first); the platforms hosting it
 /// with their links; the ATD covering it; for an area, the counts over the collectivités it holds
 /// (same rule as <c>/api/geo/{level}</c>); its label point and bbox; whether and why it is obliged
-/// (<c>obligation</c>, French). <c>firstSeenOpen</c> is the first observation showing it open, not the
-/// day it opened. One SQL statement builds the JSON.
+/// (<c>obligation</c>, French, from the SQL function <c>obligation</c>). <c>firstSeenOpen</c> is the first
+/// observation showing it open, not the day it opened. With <c>date=YYYY-MM-DD</c>, <c>onDate</c> gives its
+/// status on that day (<c>status_on</c>). One SQL statement builds the JSON.
 /// </summary>
 public static partial class CollectiviteCardEndpoints
 {
@@ -30,6 +31,9 @@ public static partial class CollectiviteCardEndpoints
         if (!IdPattern().IsMatch(id))
             return Problems.Of(400, "Identifiant invalide",
                 "L'identifiant attend la forme TYPE-CODE : COM-35238 (commune), EPCI-243500139, EPT-200057867, DEP-35, REG-53.");
+        var p = new QueryParameters(http.Request.Query);
+        var date = p.Date();
+        if (!p.IsValid) return p.Problem();
         if (await MapCache.NotModifiedAsync(http, ct)) return Results.Empty;
 
         await using var cmd = db.CreateCommand("""
@@ -70,6 +74,9 @@ public static partial class CollectiviteCardEndpoints
                                where case c.type when 'REG' then m.region_code = c.code and m.type <> 'COLOM'
                                                  when 'DEP' then m.departement_code = c.code and m.type not in ('REG', 'COLOM')
                                                  else m.epci_siren = c.siren or m.ept_siren = c.siren or m.id = c.id end) end,
+                'onDate', case when @date::date is not null then (
+                              select json_build_object('date', @date::date, 'open', s.is_open, 'datasets', s.dataset_count, 'firstSeenOpen', s.first_seen_open)
+                                from status_on(@date::date) s where s.collectivite_id = c.id) end,
                 'label', case when g.label_point is not null then json_build_array(round(ST_X(g.label_point)::numeric, 5), round(ST_Y(g.label_point)::numeric, 5)) end,
                 'bbox', case when g.geom is not null then json_build_array(round(ST_XMin(g.geom)::numeric, 5), round(ST_YMin(g.geom)::numeric, 5),
                                                                             round(ST_XMax(g.geom)::numeric, 5), round(ST_YMax(g.geom)::numeric, 5)) end
@@ -80,6 +87,7 @@ public static partial class CollectiviteCardEndpoints
              where c.id = @id
             """);
         cmd.Parameters.Add(new NpgsqlParameter<string>("id", id));
+        cmd.Parameters.Add(new NpgsqlParameter("date", NpgsqlTypes.NpgsqlDbType.Date) { Value = date is { } v ? v : DBNull.Value });
         await using var rd = await cmd.ExecuteReaderAsync(CommandBehavior.SequentialAccess, ct);
         if (!await rd.ReadAsync(ct))
         {

@@ -16,7 +16,7 @@ public sealed record IndicatorFilter(
     DateOnly? Date = null, IReadOnlyList<string>? Types = null, string? Band = null, string? Region = null,
     string? Departement = null, string? Atd = null, bool ObligedOnly = false)
 {
-    public static readonly string[] KnownTypes = ["COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG", "COLOM"];
+    public static readonly string[] KnownTypes = CollectiviteTypes.All;
 }
 
 /// <summary>

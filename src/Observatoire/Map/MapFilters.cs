@@ -14,7 +14,7 @@ public sealed record MapFilters(
     string[]? Types, string[]? Bands, bool? Obliged, bool? Open, string? Atd,
     string? Region, string? Departement, DateOnly? Date)
 {
-    public static readonly string[] KnownTypes = ["COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG", "COLOM"];
+    public static readonly string[] KnownTypes = CollectiviteTypes.All;
 
     public static readonly MapFilters Default = new(null, null, null, null, null, null, null, null);
 

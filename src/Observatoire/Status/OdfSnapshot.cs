@@ -29,7 +29,7 @@ public sealed record OdfSnapshot(string Path, List<OdfRow> Rows, List<RowNote> R
 public static class OdfSnapshotReader
 {
     /// <summary>Types of the reference list (matched to a collectivité); every other known type is an associated actor.</summary>
-    public static readonly string[] CollectiviteTypes = ["COM", "CC", "CA", "CU", "MET", "EPT", "DEP", "REG"];
+    public static readonly string[] CollectiviteTypes = Reference.CollectiviteTypes.Proper;
     public static readonly string[] ActorTypes = ["AGCT", "OACT", "OAGT", "OACT/OAGT", "DSPT", "SDE"];
 
     public static OdfSnapshot Read(string path)

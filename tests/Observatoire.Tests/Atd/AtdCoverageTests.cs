@@ -100,4 +100,28 @@ public sealed class AtdCoverageTests(SharedDatabase db) : IClassFixture<SharedDa
         Assert.Equal(members.Count(open.Contains) + rm, rennes.GetProperty("open").GetInt64());
         Assert.Equal(members.Count(c => pop[c] >= 3500) + 1, rennes.GetProperty("obliged").GetInt64());
     }
+
+    [Fact]
+    public async Task Each_atd_names_its_perimeter_and_seasons_from_the_registry_and_has_the_bbox_of_its_communes()
+    {
+        var client = db.App.CreateClient();
+        using var doc = JsonDocument.Parse(await client.GetStringAsync("/api/atd"));
+        var byId = doc.RootElement.EnumerateArray().ToDictionary(a => a.GetProperty("id").GetString()!);
+        var names = RawCog.Regions.Concat(RawCog.Departements).Concat(RawCog.Communes)
+            .Select(x => ((string)x!["code"]!, (string)x!["nom"]!)).Concat(RawCog.Epci.Concat(RawCog.Ept).Select(e => ((string)e!["code"]!, (string)e!["nom"]!)))
+            .GroupBy(x => x.Item1).ToDictionary(g => g.Key, g => g.Select(x => x.Item2).ToHashSet());
+        foreach (var a in RawOdf.Atd)
+        {
+            var json = byId[a["atd_id"]];
+            var codes = a["perimeter_codes"].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var shown = json.GetProperty("perimeterNames").EnumerateArray().Select(n => n.GetString()!).ToList();
+            Assert.Equal(codes.Length, shown.Count);
+            for (var i = 0; i < codes.Length; i++) Assert.Contains(shown[i], names[codes[i]]);
+            Assert.Equal(a["seasons"].Split(' ', StringSplitOptions.RemoveEmptyEntries), json.GetProperty("seasons").EnumerateArray().Select(s => s.GetString()!));
+        }
+        // The bbox of a département's ATD is the département's.
+        var bbox = byId["cd-cotes-darmor"].GetProperty("bbox").EnumerateArray().Select(v => v.GetDouble()).ToArray();
+        var dep = (await db.RowsAsync("select ST_XMin(geom), ST_YMin(geom), ST_XMax(geom), ST_YMax(geom) from collectivite_geometry where collectivite_id = 'DEP-22'"))[0];
+        for (var i = 0; i < 4; i++) Assert.Equal((double)dep[i]!, bbox[i], 0.01);
+    }
 }

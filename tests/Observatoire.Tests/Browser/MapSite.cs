@@ -54,18 +54,60 @@ public sealed class MapSite : IAsyncDisposable
     }
 
     /// <summary>Screenshots go to out/screenshots; with OBS_SCREENSHOTS=1 also to docs/screenshots (committed, shown in the README).</summary>
-    public static async Task ScreenshotAsync(IPage page, string name)
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = false)
     {
         var outDir = Path.Combine(TestEnvironment.RepoRoot, "out", "screenshots");
         Directory.CreateDirectory(outDir);
         var path = Path.Combine(outDir, name);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path });
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
         if (Environment.GetEnvironmentVariable("OBS_SCREENSHOTS") == "1")
         {
             var docs = Path.Combine(TestEnvironment.RepoRoot, "docs", "screenshots");
             Directory.CreateDirectory(docs);
             File.Copy(path, Path.Combine(docs, name), overwrite: true);
         }
+    }
+
+    public static readonly BrowserNewContextOptions Desktop = new() { ViewportSize = new() { Width = 1280, Height = 800 }, Locale = "fr-FR", AcceptDownloads = true };
+    public static readonly BrowserNewContextOptions Phone = new()
+    {
+        ViewportSize = new() { Width = 390, Height = 844 }, DeviceScaleFactor = 2, IsMobile = true, HasTouch = true, Locale = "fr-FR", AcceptDownloads = true,
+    };
+
+    /// <summary>
+    /// Opens the page at <c>/{hash}</c> and waits for the first drawing. Every console error, page
+    /// exception, failed request and HTTP error answer goes to <paramref name="problems"/>, which each
+    /// journey asserts empty at its end.
+    /// </summary>
+    public async Task<IPage> OpenAsync(List<string> problems, string hash = "", bool phone = false)
+    {
+        var context = await Browser.NewContextAsync(phone ? Phone : Desktop);
+        var page = await context.NewPageAsync();
+        page.Console += (_, m) => { if (m.Type == "error") problems.Add($"console : {m.Text} @ {m.Location}"); };
+        page.PageError += (_, e) => problems.Add("exception : " + e);
+        page.RequestFailed += (_, r) => problems.Add($"requête échouée : {r.Url} ({r.Failure})");
+        page.Response += (_, r) => { if (r.Status >= 400) problems.Add($"HTTP {r.Status} : {r.Url}"); };
+        page.Request += (_, r) =>
+        {
+            if (!r.Url.StartsWith(BaseUrl, StringComparison.Ordinal) && !r.Url.StartsWith("data:", StringComparison.Ordinal) && !r.Url.StartsWith("blob:", StringComparison.Ordinal))
+                problems.Add("hors du site : " + r.Url);
+        };
+        await page.GotoAsync(BaseUrl + "/" + hash);
+        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        return page;
+    }
+
+    /// <summary>axe-core (wwwroot-assets/node_modules/axe-core, installed by npm ci) on the page as it is: the violations, one line each.</summary>
+    public static async Task<string[]> AxeViolationsAsync(IPage page)
+    {
+        var axe = Path.Combine(TestEnvironment.RepoRoot, "wwwroot-assets", "node_modules", "axe-core", "axe.min.js");
+        if (await page.EvaluateAsync<bool>("typeof window.axe === 'undefined'")) await page.AddScriptTagAsync(new() { Path = axe });
+        return await page.EvaluateAsync<string[]>("""
+            async () => {
+              const r = await axe.run(document, { resultTypes: ['violations'] });
+              return r.violations.map(v => v.id + ' (' + v.impact + ') : ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+            }
+            """);
     }
 
     public async ValueTask DisposeAsync()

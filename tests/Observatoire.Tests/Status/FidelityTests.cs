@@ -277,6 +277,7 @@ public sealed class FidelityTests(SharedDatabase db) : IClassFixture<SharedDatab
             if (i > 0) Assert.Equal(PopulationBands.All[i - 1], await db.ScalarAsync<string>("select population_band($1)", bounds[i] - 1));
         }
         Assert.Equal(0, await db.ScalarAsync<long>("select count(*) from collectivite where population_band is distinct from population_band(population)"));
+        Assert.Equal(CollectiviteTypes.Proper, (await db.RowsAsync("select unnest(collectivite_types())")).Select(r => (string)r[0]!).ToArray());
 
         async Task<(bool, string)> Rule(string type, int? pop, int? staff, bool overseas = false, string? mergedInto = null)
         {
