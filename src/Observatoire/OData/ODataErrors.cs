@@ -104,12 +104,20 @@ public static class ODataErrors
         });
     }
 
-    public static IActionResult Result(Error e) => new ContentResult
+    public static IActionResult Result(Error e) => new ErrorResult(e);
+
+    /// <summary>The error as an action result; a 503 (database down or saturated) carries Retry-After (issue #14).</summary>
+    sealed class ErrorResult(Error e) : IActionResult
     {
-        Content = System.Text.Encoding.UTF8.GetString(Body(e)),
-        ContentType = "application/json; odata.metadata=minimal",
-        StatusCode = e.Status,
-    };
+        public Task ExecuteResultAsync(ActionContext context)
+        {
+            var res = context.HttpContext.Response;
+            res.StatusCode = e.Status;
+            res.ContentType = "application/json; odata.metadata=minimal";
+            if (e.Status == 503) res.Headers.RetryAfter = Hardening.ServiceProblems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return res.Body.WriteAsync(Body(e)).AsTask();
+        }
+    }
 
     public static async Task WriteAsync(HttpContext ctx, Error e)
     {
