@@ -100,7 +100,7 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
         var before = await FillsAsync(page);
         await page.SelectOptionAsync("#f-band", "<500");
         // Below 500 inhabitants no collectivité is obliged: every région turns to "aucune obligée".
-        await page.WaitForFunctionAsync("[...document.querySelectorAll('path.obs-regions')].every(p => p.getAttribute('fill') === '#bcc3ca')");
+        await WaitForAsync(page, "[...document.querySelectorAll('path.obs-regions')].every(p => p.getAttribute('fill') === '#bcc3ca')");
         var after = await FillsAsync(page);
         Assert.NotEqual(before, after);
         Assert.Equal(ExpectedRegions, after.Length);
@@ -179,4 +179,18 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
     static string Digits(object s) => NonDigits().Replace(s.ToString()!, "");
 
     [GeneratedRegex("[^0-9]")] private static partial Regex NonDigits();
+
+    /// <summary>
+    /// Polls a condition with page evaluations (bounded: 10 s). Playwright's WaitForFunction re-evaluates
+    /// its string with eval() inside the page, which the page's Content-Security-Policy forbids.
+    /// </summary>
+    static async Task WaitForAsync(IPage page, string condition)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await page.EvaluateAsync<bool>(condition)) return;
+            await Task.Delay(100);
+        }
+        Assert.Fail("Condition jamais remplie en 10 s : " + condition);
+    }
 }
