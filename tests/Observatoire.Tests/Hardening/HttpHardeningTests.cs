@@ -98,7 +98,7 @@ public sealed class HttpHardeningTests(LoadedDatabase db)
         foreach (var r in refused)
         {
             Assert.True(r.Headers.RetryAfter?.Delta is { } d && d.TotalSeconds >= 1);
-            Assert.Contains("Trop de requêtes", await AssertProblemAsync(r, "/odata"));
+            Assert.Contains("\"TooManyRequests\"", await AssertProblemAsync(r, "/odata"));
         }
 
         var reports = new List<HttpStatusCode>();
