@@ -28,6 +28,8 @@ apt_install wrk chromium postgresql-contrib
 command -v pgbench >/dev/null || PATH="$PG_BIN:$PATH"
 psql_admin -tAc "select 1 from pg_database where datname = '$DB'" postgres | grep -q 1 || psql_admin -c "create database $DB" postgres
 export ConnectionStrings__Observatoire="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$DB;Maximum Pool Size=20;Timeout=5"
+export Map__HonourClientNoCache=true   # MODE=nocache measures the uncached path
+export RateLimits__PerClient=false     # wrk is one client: measure the endpoints, not the per-client limits
 build_app
 APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
 dotnet "$APP" load-if-empty >/dev/null

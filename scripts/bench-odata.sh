@@ -28,6 +28,7 @@ fi
 say "Build Release…"
 dotnet build "$REPO/src/Observatoire" -c Release -nologo -v q >/dev/null
 APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
+export RateLimits__PerClient=false     # wrk is one client: measure the endpoints, not the per-client limits
 (cd "$REPO/src/Observatoire" && ConnectionStrings__Observatoire="$CS" dotnet "$APP" load-if-empty)
 
 say "Démarrage de l'application (port $PORT)…"

@@ -12,6 +12,7 @@ PORT="${OBS_BENCH_PORT:-5391}"
 ensure_dotnet; ensure_cluster
 apt_install fonts-dejavu-core curl
 export ConnectionStrings__Observatoire="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$DB"
+export RateLimits__PerClient=false     # one client: measure the reports, not the per-client limits
 psql_admin -tAc "select 1 from pg_database where datname = '$DB'" | grep -q 1 || psql_admin -c "create database $DB"
 build_app
 APP=(dotnet "$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll")

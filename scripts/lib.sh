@@ -68,8 +68,10 @@ shared_buffers = 256MB
 work_mem = 32MB
 maintenance_work_mem = 256MB
 max_connections = 100
+# Durability: an acknowledged commit is on disk (a crash never loses it).
 fsync = on
-synchronous_commit = off
+synchronous_commit = on
+full_page_writes = on
 jit = off
 CONF
   fi
@@ -90,6 +92,17 @@ CONF
     pg_run "$PG_BIN/pg_ctl" -D "$OBS_PGDATA" -l "$OBS_PGDATA/server.log" -w \
       -o "-p $OBS_PG_PORT -k $OBS_PGDATA" start >/dev/null \
       || die "PostgreSQL n'a pas démarré : voir $OBS_PGDATA/server.log"
+  fi
+}
+
+# Clusters created before synchronous_commit = on was the default here still have "off" in their
+# postgresql.conf: ALTER SYSTEM overrides it, and a reload (not a restart) applies it.
+ensure_durable() {
+  local v
+  v=$(psql_admin -tAc 'show synchronous_commit' postgres 2>/dev/null || true)
+  if [ -n "$v" ] && [ "$v" != on ]; then
+    say "PostgreSQL : synchronous_commit = $v → on (ALTER SYSTEM + rechargement, sans redémarrage)…"
+    psql_admin -c 'alter system set synchronous_commit = on' -c 'select pg_reload_conf()' postgres >/dev/null
   fi
 }
 

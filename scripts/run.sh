@@ -38,6 +38,7 @@ ensure_dotnet
 ensure_npm_packages
 if [ -z "$DATABASE" ]; then
   ensure_cluster
+  ensure_durable
   psql_admin -tAc "select 1 from pg_database where datname = 'observatoire'" postgres | grep -q 1 \
     || { say "Création de la base « observatoire »…"; psql_admin -c "create database observatoire" postgres; }
   DATABASE="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=observatoire;Maximum Pool Size=20;Timeout=5"

@@ -26,12 +26,19 @@ public static class Cli
               --regions F           contours des régions
               --vintage V           millésime affiché (défaut : « COG 2026 »)
               --force               recharge même si les fichiers n'ont pas changé
+              --essai               calcule et affiche les changements (collectivités retirées, contours perdus), n'écrit rien
+              --accepter-changement accepte un changement que les garde-fous refusent (après un --essai)
           load-if-empty [--data DIR] migre, puis charge les données livrées si la base est vide
-          import-status FICHIER --date AAAA-MM-JJ [--incomplet] [--essai]
+          import-status FICHIER --date AAAA-MM-JJ [--incomplet] [--essai] [--accepter-changement]
                                     importe un instantané de l'annuaire OpenDataFrance (CSV , ou ;) comme
                                     observations datées ; réimporter le même fichier n'ajoute rien ;
                                     --incomplet : les absents ne sont pas observés « non listés » ;
-                                    --essai : tout est calculé et rapporté, rien n'est écrit
+                                    --essai : tout est calculé et rapporté (nouvellement ouvertes, plus listées,
+                                    jeux de données changés, lignes rejetées), rien n'est écrit
+          Garde-fous : un import qui retirerait une grande part des collectivités ouvertes, rejetterait une
+          grande part des lignes ou couvrirait bien moins de communes que les contours actuels est refusé
+          (code de sortie 5, rien n'est écrit ; seuils dans la section Imports d'appsettings.json) ;
+          --accepter-changement l'accepte quand l'essai a montré que le changement est réel.
           import-platforms [--data DIR]   recharge les plateformes (data/odf/plateformes*.csv)
           import-milestones [--data DIR]  recharge les jalons nationaux (data/milestones.csv)
           import-atd [--data DIR]   recharge le registre des ATD (data/atd/) et recalcule la couverture
@@ -97,7 +104,7 @@ public static class Cli
                     return 0;
                 case "import":
                     await Migrate(db);
-                    await new ReferenceImporter(db, Console.Out).ImportAsync(ParseImport(args[1..]));
+                    await new ReferenceImporter(db, Console.Out).ImportAsync(ParseImport(args[1..]) with { Guards = Guards(config, args) });
                     await SeedTiles(db, config);
                     return 0;
                 case "import-status":
@@ -107,7 +114,7 @@ public static class Cli
                         : throw new ImportException("import-status attend le chemin du fichier CSV (voir « help »).");
                     var date = Opt(args, "--date") is { } d && DateOnly.TryParseExact(d, "yyyy-MM-dd", out var dd) ? dd
                         : throw new ImportException("import-status attend --date AAAA-MM-JJ (date d'observation de l'instantané).");
-                    await new Status.StatusImporter(db, Console.Out).ImportAsync(file, date,
+                    await new Status.StatusImporter(db, Console.Out) { Guards = Guards(config, args) }.ImportAsync(file, date,
                         complete: !args.Contains("--incomplet"), dryRun: args.Contains("--essai"));
                     await SeedTiles(db, config);
                     return 0;
@@ -156,6 +163,12 @@ public static class Cli
                     return await ReportFolder.RunAsync(db, args[1..], Console.Out, Console.Error);
             }
         }
+        catch (ImportRefusedException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine("Rien n'a été modifié dans la base.");
+            return 5;
+        }
         catch (ImportException e)
         {
             Console.Error.WriteLine("Erreur d'import : " + e.Message);
@@ -177,6 +190,9 @@ public static class Cli
     }
 
     static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report"];
+
+    static ImportGuardOptions Guards(IConfiguration config, string[] args) =>
+        ImportGuardOptions.From(config, args.Contains(ImportGuardOptions.AcceptOption));
 
     static Map.MapOptions MapOptionsOf(IConfiguration config) => config.GetSection("Map").Get<Map.MapOptions>() ?? new();
 
@@ -217,7 +233,8 @@ public static class Cli
             return a[i + 1];
         }
         foreach (var x in a.Where(x => x.StartsWith("--")))
-            if (x is not ("--data" or "--cog" or "--communes" or "--departements" or "--regions" or "--vintage" or "--force"))
+            if (x is not ("--data" or "--cog" or "--communes" or "--departements" or "--regions" or "--vintage" or "--force"
+                    or "--essai" or ImportGuardOptions.AcceptOption))
                 throw new ImportException($"Option inconnue : {x} (voir « help »).");
         var d = ReferenceImportOptions.Bundled(DataDir(Opt("--data")));
         return d with
@@ -228,6 +245,7 @@ public static class Cli
             RegionsGeo = Opt("--regions") ?? d.RegionsGeo,
             Vintage = Opt("--vintage") ?? d.Vintage,
             Force = a.Contains("--force"),
+            DryRun = a.Contains("--essai"),
         };
     }
 }

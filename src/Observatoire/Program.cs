@@ -5,6 +5,7 @@ using Observatoire.Data;
 using Observatoire.Collectivites;
 using Observatoire.Geo;
 using Observatoire.Map;
+using Observatoire.Hardening;
 using Observatoire.Health;
 using Observatoire.Indicators;
 using Observatoire.OData;
@@ -18,17 +19,30 @@ if (args.Length > 0 && (!args[0].StartsWith('-') || args[0] is "--help" or "-h")
 
 var builder = WebApplication.CreateBuilder(args);
 
+var requestLimits = builder.Configuration.GetSection("Requests").Get<RequestLimits>() ?? new();
+RequestGuards.ConfigureKestrel(builder, requestLimits);
 builder.Services.AddObservatoireDatabase(builder.Configuration);
 builder.Services.AddFrenchProblemDetails();
 builder.Services.AddIndicators();
 builder.Services.AddAtd();
 builder.Services.AddObservatoireOData(builder.Configuration);
 builder.Services.AddMap(builder.Configuration);
+builder.Services.AddSecurityHeaders();
+builder.Services.AddOverloadLimits(builder.Configuration);
+builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>();
+builder.Services.AddExceptionHandler<RouteValueExceptionHandler>();
 
 var app = builder.Build();
+app.UseSecurityHeaders();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestGuards(requestLimits);
+// Explicit, so that an exception thrown while matching a route (OData keys and function parameters)
+// reaches the exception handler above instead of escaping as an empty 500.
+app.UseRouting();
 app.UseMap();
+// After the output cache and static files: cached answers never wait for a permit.
+app.UseRateLimiter();
 
 app.MapHealth();
 app.MapIndicators();

@@ -55,13 +55,14 @@ public static partial class CollectiviteCardEndpoints
                            from collectivite e where e.siren = c.epci_siren and e.type = any(epci_types())),
                 'ept', (select json_build_object('id', e.id, 'siren', e.siren, 'type', e.type, 'name', e.name, 'open', e.is_open)
                           from collectivite e where e.siren = c.ept_siren and e.type = 'EPT'),
+                -- Only http(s) URLs go into the card: the page writes them into links (issue #14).
                 'history', coalesce((select json_agg(json_build_object(
                                   'date', o.observed_on, 'open', o.is_listed, 'source', o.source,
                                   'datasetsLocal', o.datasets_local, 'datasetsDatagouv', o.datasets_datagouv,
-                                  'platforms', o.platforms, 'url', o.url) order by o.observed_on, o.source)
+                                  'platforms', o.platforms, 'url', case when o.url ~* '^https?://[^\s]+$' then o.url end) order by o.observed_on, o.source)
                               from observation o where o.collectivite_id = c.id), '[]'::json),
                 'platforms', coalesce((select json_agg(json_build_object(
-                                  'id', p.id, 'name', p.name, 'url', p.url, 'type', p.type,
+                                  'id', p.id, 'name', p.name, 'url', case when p.url ~* '^https?://[^\s]+$' then p.url end, 'type', p.type,
                                   'mode', p.collaboration_mode, 'technology', p.technology) order by p.name)
                               from platform p where c.siren is not null and c.siren::text = any(p.hosted_sirens)), '[]'::json),
                 'atd', coalesce((select json_agg(json_build_object('id', t.id, 'name', t.name, 'kind', t.kind, 'scale', t.scale) order by t.name)

@@ -7,7 +7,7 @@ public static class HealthEndpoints
     /// <summary>GET /health: 200 when the database answers, 503 (same shape) when it does not.</summary>
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/health", async (NpgsqlDataSource db, CancellationToken ct) =>
+        app.MapGet("/health", async (NpgsqlDataSource db, HttpContext http, CancellationToken ct) =>
         {
             try
             {
@@ -32,13 +32,16 @@ public static class HealthEndpoints
             }
             catch (Exception e) when (e is NpgsqlException or PostgresException or TimeoutException or InvalidOperationException)
             {
+                // Issue #14: say whether the database is down or only saturated (no free connection in time).
+                var trouble = Hardening.ServiceProblems.Classify(e) ?? Hardening.DatabaseTrouble.Unreachable;
+                http.Response.Headers.RetryAfter = Hardening.ServiceProblems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Results.Json(new
                 {
                     status = "unavailable",
-                    database = "unreachable",
+                    database = trouble == Hardening.DatabaseTrouble.Saturated ? "saturated" : "unreachable",
                     vintage = (string?)null,
                     lastObservation = (DateOnly?)null,
-                    detail = "La base de données ne répond pas.",
+                    detail = Hardening.ServiceProblems.Text(trouble).Detail,
                 }, statusCode: StatusCodes.Status503ServiceUnavailable);
             }
         }).WithName("Health");

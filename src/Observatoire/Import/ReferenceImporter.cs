@@ -10,7 +10,8 @@ using Observatoire.Reference;
 namespace Observatoire.Import;
 
 public sealed record ReferenceImportOptions(
-    string CogDirectory, string CommunesGeo, string DepartementsGeo, string RegionsGeo, string Vintage, bool Force = false)
+    string CogDirectory, string CommunesGeo, string DepartementsGeo, string RegionsGeo, string Vintage, bool Force = false,
+    bool DryRun = false, ImportGuardOptions? Guards = null)
 {
     public static ReferenceImportOptions Bundled(string dataDir) => new(
         Path.Combine(dataDir, "cog-2026"),
@@ -53,6 +54,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
         var rows = BuildRows(cog, o.Vintage);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await ImportGuards.CaptureAsync(conn, ct); // the state the guards compare against
 
         Step($"Écriture de {rows.Collectivites.Count:N0} collectivités et {rows.Former.Count:N0} anciennes communes (COPY binaire)");
         await conn.ExecAsync("""
@@ -95,6 +97,8 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         var sw = Stopwatch.StartNew();
         await conn.ExecAsync(GeometrySql, ct);
         log.WriteLine($"    unions et réparations : {sw.Elapsed.TotalSeconds:F1} s");
+        // Before the costly simplification: a partial boundary file or a short list is refused here.
+        await ImportGuards.CheckReferenceAsync(conn, log, o.Guards ?? new(), o.DryRun, ct);
 
         Step("Simplification par niveau de zoom (en couverture : les voisins gardent leurs frontières communes)");
         sw.Restart();
@@ -113,6 +117,13 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             cmd.Parameters.AddWithValue(checksum);
             cmd.Parameters.AddWithValue(report.RootElement.GetRawText());
             await cmd.ExecuteNonQueryAsync(ct);
+        }
+        if (o.DryRun)
+        {
+            await tx.RollbackAsync(ct);
+            PrintReport(report, total.Elapsed);
+            log.WriteLine("Essai à blanc (--essai) : rien n'a été écrit.");
+            return report;
         }
         await tx.CommitAsync(ct);
         // VACUUM (outside the transaction) also sets the visibility map, so counts use index-only scans.

@@ -48,6 +48,10 @@ public static class MapCache
     public const string Tag = "data";
     public const string Policy = "map";
 
+    /// <summary>Every query parameter read by an endpoint under this policy (GeoJSON, tiles, search, cards).</summary>
+    public static readonly string[] QueryKeys =
+        ["zoom", "bbox", "q", "type", "band", "obliged", "open", "atd", "region", "departement", "date"];
+
     /// <summary>
     /// For an importer running inside the web process: drop every cached map answer now. (Imports run
     /// by the CLI cannot reach this process; there the release id in the ETag and in the cache key is
@@ -105,13 +109,16 @@ public static class MapCache
             var cacheable = HttpMethods.IsGet(req.Method) || HttpMethods.IsHead(req.Method);
             var options = context.HttpContext.RequestServices.GetRequiredService<IOptions<MapOptions>>().Value;
             context.EnableOutputCaching = true;
-            // "Cache-Control: no-cache" from the client (a hard reload, a benchmark of the uncached
-            // path) asks for a fresh answer: it is computed again, and replaces the stored one.
-            context.AllowCacheLookup = cacheable && !req.Headers.CacheControl.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase)
-                && !req.Headers.Pragma.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase);
+            // "Cache-Control: no-cache" from the public must not buy a recomputation (issue #14): it is
+            // honoured only when Map:HonourClientNoCache is set (the benchmark of the uncached path).
+            context.AllowCacheLookup = cacheable && !(options.HonourClientNoCache
+                && (req.Headers.CacheControl.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase)
+                    || req.Headers.Pragma.ToString().Contains("no-cache", StringComparison.OrdinalIgnoreCase)));
             context.AllowCacheStorage = cacheable;
             context.AllowLocking = true;
-            context.CacheVaryByRules.QueryKeys = "*";
+            // Only the parameters an endpoint reads make a new entry: ?x=1, ?x=2... are one entry, not
+            // a recomputation each (issue #14). A new parameter of a cached endpoint must be added here.
+            context.CacheVaryByRules.QueryKeys = QueryKeys;
             context.CacheVaryByRules.HeaderNames = "Accept-Encoding";
             var release = await context.HttpContext.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
             context.CacheVaryByRules.VaryByValues["release"] = release.ToString(System.Globalization.CultureInfo.InvariantCulture);

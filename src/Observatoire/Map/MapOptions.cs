@@ -38,4 +38,7 @@ public sealed class MapOptions
 
     /// <summary>How long the output cache keeps an answer for the same release.</summary>
     public int OutputCacheMinutes { get; set; } = 60;
+
+    /// <summary>Whether a client's "Cache-Control: no-cache" bypasses the output cache (off: the public cannot force recomputation; the map benchmark turns it on).</summary>
+    public bool HonourClientNoCache { get; set; }
 }

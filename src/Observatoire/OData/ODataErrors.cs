@@ -41,8 +41,16 @@ public static class ODataErrors
                     "Cette combinaison d'options ne se traduit pas en SQL et n'est pas évaluée en mémoire : simplifiez $filter, $orderby ou $apply.",
                     "This combination of options cannot be translated to SQL and is never evaluated in memory: simplify $filter, $orderby or $apply.",
                     FirstLine(e.Message), null);
+            case InvalidOperationException when e.Message.Contains("evaluate a LINQ query parameter expression", StringComparison.Ordinal):
+                // e.g. $filter=null: the library builds a predicate EF cannot evaluate (issue #14: was a 500).
+                return new(400, "BadRequest",
+                    "L'expression ne peut pas être évaluée : $filter attend une condition (par exemple Population gt 10000), pas une valeur seule.",
+                    "The expression cannot be evaluated: $filter expects a condition (e.g. Population gt 10000), not a bare value.", FirstLine(e.Message), "$filter");
             case InvalidOperationException or DbUpdateException when e.InnerException is { } inner:
                 return FromException(inner);
+            case var x when Hardening.ServiceProblems.Classify(x) is { } trouble: // issue #14: outage or saturation → 503
+                return new(503, "ServiceUnavailable", Hardening.ServiceProblems.Text(trouble).Detail,
+                    "The database is unavailable or saturated: retry after the Retry-After delay.", null, null);
             default:
                 return null;
         }
@@ -96,12 +104,20 @@ public static class ODataErrors
         });
     }
 
-    public static IActionResult Result(Error e) => new ContentResult
+    public static IActionResult Result(Error e) => new ErrorResult(e);
+
+    /// <summary>The error as an action result; a 503 (database down or saturated) carries Retry-After (issue #14).</summary>
+    sealed class ErrorResult(Error e) : IActionResult
     {
-        Content = System.Text.Encoding.UTF8.GetString(Body(e)),
-        ContentType = "application/json; odata.metadata=minimal",
-        StatusCode = e.Status,
-    };
+        public Task ExecuteResultAsync(ActionContext context)
+        {
+            var res = context.HttpContext.Response;
+            res.StatusCode = e.Status;
+            res.ContentType = "application/json; odata.metadata=minimal";
+            if (e.Status == 503) res.Headers.RetryAfter = Hardening.ServiceProblems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return res.Body.WriteAsync(Body(e)).AsTask();
+        }
+    }
 
     public static async Task WriteAsync(HttpContext ctx, Error e)
     {
@@ -109,6 +125,7 @@ public static class ODataErrors
         ctx.Response.StatusCode = e.Status;
         ctx.Response.ContentType = "application/json; odata.metadata=minimal";
         ctx.Response.Headers["OData-Version"] = "4.0";
+        if (e.Status == 503) ctx.Response.Headers.RetryAfter = Hardening.ServiceProblems.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await ctx.Response.Body.WriteAsync(Body(e));
     }
 }

@@ -34,7 +34,7 @@ public static class OdfSnapshotReader
 
     public static OdfSnapshot Read(string path)
     {
-        var t = CsvTable.Read(path);
+        var t = CsvTable.Read(path, tolerateMalformed: true);
         int siren = t.RequiredColumn("siren"), name = t.RequiredColumn("nom"), type = t.RequiredColumn("type");
         int dep = t.Column("Département", "depcode"), reg = t.Column("regcode", "reg_code_geo");
         int lat = t.Column("lat"), lon = t.Column("long", "lon");
@@ -49,6 +49,7 @@ public static class OdfSnapshotReader
         var seen = new Dictionary<string, int>();
         foreach (var (line, f, raw) in t.Records)
         {
+            if (t.Malformed.TryGetValue(line, out var malformed)) { rejected.Add(new(line, malformed, raw)); continue; } // issue #14
             if (f.Length != t.Header.Length)
             {
                 rejected.Add(new(line, $"{f.Length} colonnes au lieu de {t.Header.Length} (ligne coupée ou séparateur en trop)", raw));
@@ -79,6 +80,11 @@ public static class OdfSnapshotReader
             {
                 notices.Add(new(line, $"coordonnées « {Get(lat)} ; {Get(lon)} » illisibles : position ignorée"));
                 la = lo = null;
+            }
+            if ((ImportGuards.UrlProblem(Get(urlPtf)) ?? ImportGuards.UrlProblem(Get(urlDg))) is { } urlProblem) // issue #14
+            {
+                rejected.Add(new(line, urlProblem, raw));
+                continue;
             }
             seen[s] = line;
             // The population column is one of the facts a SIREN match is checked against; unreadable = unknown.

@@ -48,6 +48,7 @@ public static class PlatformsAndMilestones
                 rejected.Add(new(line, $"mode de collaboration « {c} » inconnu (Dédié, Mutualisé, Partenarial, Partagé)", raw));
                 continue;
             }
+            if (ImportGuards.UrlProblem(Get(url)) is { } badUrl) { rejected.Add(new(line, badUrl, raw)); continue; } // issue #14
             var sirens = (Get(hosted) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)
                 .Select(s => Siren.Clean(s, out _)).Where(s => Siren.Problem(s) is null).Distinct().ToArray();
             rows.Add(new PlatformRow(Id(n), n, Get(url), Get(type), mode, Get(techno), sirens, "odf-plateformes"));
@@ -61,6 +62,7 @@ public static class PlatformsAndMilestones
                 if (f.Length != nt.Header.Length) { rejected.Add(new(line, $"{Path.GetFileName(nationalPath)} : {f.Length} colonnes au lieu de {nt.Header.Length}", raw)); continue; }
                 string? Get(int i) => i >= 0 && !string.IsNullOrWhiteSpace(f[i]) ? f[i].Trim() : null;
                 if (Get(nn) is not { } n) { rejected.Add(new(line, $"{Path.GetFileName(nationalPath)} : nom absent", raw)); continue; }
+                if (ImportGuards.UrlProblem(Get(nurl)) is { } badUrl) { rejected.Add(new(line, $"{Path.GetFileName(nationalPath)} : {badUrl}", raw)); continue; } // issue #14
                 rows.Add(new PlatformRow(Id(n), n, Get(nurl), Get(ntype), null, Get(ntech), [], "odf-plateformes-nationales"));
             }
         }

@@ -27,6 +27,9 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
     /// <summary>Bumped when the reader stores more or checks more (2: population column, alignment checks).</summary>
     const string ReaderVersion = ":lecteur-2";
 
+    /// <summary>Limits of a plausible snapshot (issue #14): see <see cref="ImportGuards"/>.</summary>
+    public ImportGuardOptions Guards { get; init; } = new();
+
     public async Task<StatusImportResult> ImportAsync(string path, DateOnly observedOn, bool complete = true, bool dryRun = false, CancellationToken ct = default)
     {
         var sw = Stopwatch.StartNew();
@@ -50,6 +53,7 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         }
 
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await ImportGuards.CaptureAsync(conn, ct); // import guard (issue #14): the state before any write
         int releaseId;
         await using (var cmd = new NpgsqlCommand("insert into data_release (kind, vintage, checksum) values ('status', $1, $2) returning id", conn, tx))
         {
@@ -167,6 +171,9 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             cmd.Parameters.AddWithValue(report);
             await cmd.ExecuteNonQueryAsync(ct);
         }
+
+        // Import guard (issue #14): print the diff; refuse an implausible change (the transaction rolls back).
+        await ImportGuards.CheckStatusAsync(conn, log, Guards, snapshot.Rows.Count, snapshot.Rejected.Count, dryRun, ct);
 
         if (dryRun) await tx.RollbackAsync(ct);
         else

@@ -196,14 +196,14 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         await page.SelectOptionAsync("#f-band", ">=100000");
         const string Band = "population_band = '>=100000' and type <> 'COLOM'";
         var count = await db.ScalarAsync<long>($"select count(*) from collectivite where {Band}");
-        await page.WaitForFunctionAsync(TableCount(count));
+        await MapSite.WaitForAsync(page, TableCount(count));
         var expected = (await db.RowsAsync($"select name from collectivite where {Band} order by population desc nulls last, id limit 20")).Select(r => (string)r[0]!);
         Assert.Equal(expected, await page.Locator("#table-body th").AllInnerTextsAsync());
 
         await page.ClickAsync("#table-head th[data-key=Name] button");
         await page.WaitForSelectorAsync("#table-head th[data-key=Name][aria-sort=ascending]");
         var byName = (await db.RowsAsync($"select name from collectivite where {Band} order by name, id limit 20")).Select(r => (string)r[0]!);
-        await page.WaitForFunctionAsync($"document.querySelector('#table-body th').textContent === {JsonSerializer.Serialize(byName.First())}");
+        await MapSite.WaitForAsync(page, $"document.querySelector('#table-body th').textContent === {JsonSerializer.Serialize(byName.First())}");
         Assert.Equal(byName, await page.Locator("#table-body th").AllInnerTextsAsync());
 
         await page.ClickAsync("#table-next");
@@ -211,7 +211,7 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
 
         await page.FillAsync("#table-q", "saint");
         var saints = await db.ScalarAsync<long>($"select count(*) from collectivite where {Band} and search_name like '%saint%'");
-        await page.WaitForFunctionAsync(TableCount(saints));
+        await MapSite.WaitForAsync(page, TableCount(saints));
         var csv = Encoding.UTF8.GetString(await DownloadAsync(page, "#table-csv")).TrimEnd().Split("\r\n");
         Assert.StartsWith("\uFEFFIdentifiant;Nom;Type", csv[0]);
         Assert.Equal(saints + 1, csv.Length);
@@ -279,7 +279,7 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         var panel = (await page.Locator("#progress").BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(panel.X + 20, Math.Min(panel.Y + 20, 800));
         await page.Mouse.WheelAsync(0, 600);
-        await page.WaitForFunctionAsync("window.scrollY > 0");
+        await MapSite.WaitForAsync(page, "window.scrollY > 0");
         await MapSite.ScreenshotAsync(page, "telephone-panneau.png");
         await AssertCleanAsync(page);
     }

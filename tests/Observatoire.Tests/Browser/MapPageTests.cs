@@ -67,7 +67,7 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
 
         // Rennes is drawn from the commune tiles at this zoom, and the URL names the selection.
         await tiles;
-        await page.WaitForFunctionAsync("document.querySelector('#map').dataset.level === 'communes'");
+        await MapSite.WaitForAsync(page, "document.querySelector('#map').dataset.level === 'communes'");
         Assert.Contains("sel=COM-35238", page.Url);
 
         // Place names at commune zooms: Rennes is written, and no two names overlap.
@@ -93,7 +93,7 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
         var before = await FillsAsync(page);
         await page.SelectOptionAsync("#f-band", "<500");
         // Below 500 inhabitants no collectivité is obliged: every région turns to "aucune obligée".
-        await page.WaitForFunctionAsync("[...document.querySelectorAll('path.obs-regions')].every(p => p.getAttribute('fill') === '#bdbdbd')");
+        await MapSite.WaitForAsync(page, "[...document.querySelectorAll('path.obs-regions')].every(p => p.getAttribute('fill') === '#bdbdbd')");
         var after = await FillsAsync(page);
         Assert.NotEqual(before, after);
         Assert.Equal(ExpectedRegions, after.Length);

@@ -101,13 +101,29 @@ public sealed class MapSite : IAsyncDisposable
     public static async Task<string[]> AxeViolationsAsync(IPage page)
     {
         var axe = Path.Combine(TestEnvironment.RepoRoot, "wwwroot-assets", "node_modules", "axe-core", "axe.min.js");
-        if (await page.EvaluateAsync<bool>("typeof window.axe === 'undefined'")) await page.AddScriptTagAsync(new() { Path = axe });
+        // Evaluated through the DevTools protocol: an inline <script> tag would be refused by the page's CSP.
+        if (await page.EvaluateAsync<bool>("typeof window.axe === 'undefined'"))
+            await page.EvaluateAsync("source => { (0, eval)(source); }", await File.ReadAllTextAsync(axe));
         return await page.EvaluateAsync<string[]>("""
             async () => {
               const r = await axe.run(document, { resultTypes: ['violations'] });
               return r.violations.map(v => v.id + ' (' + v.impact + ') : ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
             }
             """);
+    }
+
+    /// <summary>
+    /// Polls a condition with page evaluations (bounded: 10 s). Playwright's WaitForFunction re-evaluates
+    /// its string with eval() inside the page, which the page's Content-Security-Policy forbids.
+    /// </summary>
+    public static async Task WaitForAsync(IPage page, string condition)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await page.EvaluateAsync<bool>(condition)) return;
+            await Task.Delay(100);
+        }
+        Assert.Fail("Condition jamais remplie en 10 s : " + condition);
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,121 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Npgsql;
+using Observatoire.Data;
+using Observatoire.Tests.Infrastructure;
+
+namespace Observatoire.Tests.Hardening;
+
+/// <summary>
+/// PostgreSQL restarted while clients read: during the outage only 503s (with Retry-After and a
+/// problem body, /health saying "unreachable"), never a 500, and everything answers again by itself
+/// within seconds. Runs on a throw-away cluster of its own (port 5500-5549, data under /var/tmp),
+/// never on the shared one; loopback only; every loop is bounded.
+/// </summary>
+public sealed class DatabaseRestartTests
+{
+    const string PgBin = "/usr/lib/postgresql/15/bin";
+    static readonly string[] Urls = ["/health", "/api/progress", "/api/indicators", "/odata/Milestones", "/odata/Collectivites?$top=5", "/api/search?q=rennes", "/api/geo/regions?zoom=5"];
+
+    static async Task<string> Run(string file, params string[] args)
+    {
+        var asPostgres = Environment.UserName == "root";
+        var psi = new ProcessStartInfo(asPostgres ? "runuser" : file) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (asPostgres) foreach (var a in new[] { "-u", "postgres", "--", file }) psi.ArgumentList.Add(a);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var error = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} : {await error}{await output}");
+        return await output;
+    }
+
+    [Fact]
+    public async Task A_restart_under_reads_gives_only_503s_and_recovers_by_itself()
+    {
+        var port = 5500 + Random.Shared.Next(0, 50);
+        var dir = Path.Combine("/var/tmp", $"obs-h14-fault-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(dir);
+        if (Environment.UserName == "root") await Process.Start("chown", ["postgres:postgres", dir])!.WaitForExitAsync();
+        var pgctl = Path.Combine(PgBin, "pg_ctl");
+        var startOptions = $"-p {port} -c listen_addresses=127.0.0.1 -k {dir} -c fsync=off";
+        try
+        {
+            await Run(Path.Combine(PgBin, "initdb"), "-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8");
+            await Run(pgctl, "-D", dir, "-l", Path.Combine(dir, "server.log"), "-w", "-o", startOptions, "start");
+            var cs = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Maximum Pool Size=20;Timeout=5";
+            await using (var ds = Database.CreateDataSource(cs)) await Migrator.MigrateAsync(ds, TextWriter.Null);
+
+            await using var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", cs));
+            var client = app.CreateClient();
+            // What each address answers while the database is up (an empty database: some 404/400, all below 500).
+            var baseline = new Dictionary<string, HttpStatusCode>();
+            foreach (var u in Urls)
+            {
+                baseline[u] = (await client.GetAsync(u)).StatusCode;
+                Assert.True((int)baseline[u] < 500, $"{u} : {baseline[u]}");
+            }
+
+            var seen = new ConcurrentBag<(string Url, HttpStatusCode Status, bool RetryAfter, string Body)>();
+            using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(90)); // bound of the readers, whatever happens
+            var readers = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+            {
+                for (var n = 0; n < 5000 && !stop.IsCancellationRequested; n++)
+                {
+                    var u = Urls[(i + n) % Urls.Length];
+                    try
+                    {
+                        var r = await client.GetAsync(u, stop.Token);
+                        seen.Add((u, r.StatusCode, r.Headers.RetryAfter is not null, await r.Content.ReadAsStringAsync(stop.Token)));
+                    }
+                    catch (OperationCanceledException) { return; }
+                    catch (HttpRequestException e) { seen.Add((u, 0, false, "réponse interrompue : " + e.InnerException?.Message)); }
+                    await Task.Delay(20);
+                }
+            })).ToArray();
+
+            await Task.Delay(500);
+            await Run(pgctl, "-D", dir, "-m", "fast", "-w", "stop");
+            await Task.Delay(2000); // clients read while the database is down
+            var health = await client.GetAsync("/health");
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+            Assert.Contains("\"unreachable\"", await health.Content.ReadAsStringAsync());
+            await Run(pgctl, "-D", dir, "-l", Path.Combine(dir, "server.log"), "-w", "-o", startOptions, "start");
+
+            // Back by itself: every address answers as before within 10 s.
+            var started = Stopwatch.StartNew();
+            var recovered = false;
+            while (!recovered && started.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                recovered = true;
+                foreach (var u in Urls) recovered &= (await client.GetAsync(u)).StatusCode == baseline[u];
+                if (!recovered) await Task.Delay(100);
+            }
+            var recovery = started.Elapsed;
+            stop.Cancel();
+            await Task.WhenAll(readers);
+
+            Assert.True(recovered, $"pas revenu en 10 s");
+            var unavailable = seen.Where(s => s.Status == HttpStatusCode.ServiceUnavailable).ToList();
+            Assert.NotEmpty(unavailable);
+            Assert.All(seen, s => Assert.True(s.Status == baseline[s.Url] || s.Status == HttpStatusCode.ServiceUnavailable, $"{s.Url} : {s.Status} {s.Body}"));
+            Assert.All(unavailable, s =>
+            {
+                Assert.True(s.RetryAfter, s.Url);
+                Assert.Contains(s.Url.StartsWith("/odata") ? "\"error\"" : s.Url == "/health" ? "\"unreachable\"" : "\"title\"", s.Body);
+                Assert.DoesNotContain("   at ", s.Body);
+            });
+            Console.WriteLine($"Redémarrage : {seen.Count} réponses, {unavailable.Count} × 503, reprise en {recovery.TotalSeconds:F1} s");
+        }
+        finally
+        {
+            try { await Run(pgctl, "-D", dir, "-m", "immediate", "-w", "stop"); } catch (InvalidOperationException) { /* already stopped */ }
+            NpgsqlConnection.ClearAllPools();
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}
