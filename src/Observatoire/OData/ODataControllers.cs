@@ -56,15 +56,15 @@ public sealed partial class CollectiviteStatusesController(ODataDb db) : ODataCo
     /// </remarks>
     [ObservatoireQuery]
     [HttpGet("odata/StatusOn(Date={date})")]
-    public IActionResult StatusOn(DateOnly date)
+    public IQueryable<CollectiviteStatus> StatusOn(DateOnly date)
     {
         var segment = Request.Path.Value!.Split('/')[2];
         if (!StatusOnSegment().IsMatch(segment))
-            return ODataErrors.Result(new(400, "BadRequest",
+            throw new ODataClientException(new(400, "BadRequest",
                 "StatusOn prend un seul paramètre, Date=AAAA-MM-JJ, sans clé après : pour une collectivité, ajoutez $filter=Id eq 'COM-35238'.",
                 "StatusOn takes one parameter, Date=YYYY-MM-DD, and no key after it: for one collectivité, add $filter=Id eq 'COM-35238'.",
                 null, "StatusOn"));
-        return Ok(db.StatusOn(date));
+        return db.StatusOn(date);
     }
 
     [GeneratedRegex(@"^StatusOn\(Date=\d{4}-\d{2}-\d{2}\)$")]

@@ -20,6 +20,8 @@ public static partial class ODataErrors
     {
         switch (e)
         {
+            case ODataClientException { Error: var error }:
+                return error;
             case System.Reflection.TargetInvocationException { InnerException: { } inner }:
                 return FromException(inner);
             case AggregateException { InnerExceptions.Count: 1 } a:
@@ -72,9 +74,9 @@ public static partial class ODataErrors
     /// <summary>The request ran past the per-request budget (or a statement past its timeout).</summary>
     public static Error Timeout(ODataLimits? limits) => new(503, "QueryTimeout",
         $"La requête a dépassé le temps autorisé{Seconds(limits)} et a été interrompue : ajoutez un $filter, réduisez $expand (ou $top dans $expand) ou $apply, ou découpez-la.",
-        $"The request exceeded its time budget{Seconds(limits, en: true)} and was stopped: add a $filter, reduce $expand (or $top inside $expand) or $apply, or split it.", null, null);
+        $"The request exceeded its time budget{Seconds(limits)} and was stopped: add a $filter, reduce $expand (or $top inside $expand) or $apply, or split it.", null, null);
 
-    static string Seconds(ODataLimits? l, bool en = false) => l is null ? "" : en ? $" ({l.RequestBudget.TotalSeconds:0.#} s)" : $" ({l.RequestBudget.TotalSeconds:0.#} s)";
+    static string Seconds(ODataLimits? l) => l is null ? "" : string.Create(System.Globalization.CultureInfo.InvariantCulture, $" ({l.RequestBudget.TotalSeconds:0.#} s)");
 
     /// <summary>A URL the OData grammar accepts but this read-only service does not implement.</summary>
     public static Error NotImplemented(string path) => new(501, "NotImplemented",
@@ -145,4 +147,10 @@ public static partial class ODataErrors
         ctx.Response.Headers["OData-Version"] = "4.0";
         await ctx.Response.Body.WriteAsync(Body(e));
     }
+}
+
+/// <summary>A request this service refuses, with the error to answer (thrown where a result cannot be returned).</summary>
+public sealed class ODataClientException(ODataErrors.Error error) : Exception(error.English)
+{
+    public ODataErrors.Error Error => error;
 }

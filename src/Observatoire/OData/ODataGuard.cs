@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.OData;
 using Microsoft.OData.UriParser;
 
@@ -60,6 +60,9 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
         }
         if (client.IsCancellationRequested) return; // the client left: nothing to answer
 
+        // An exception the app's exception handler caught before this guard saw it (it answers problem+json).
+        if (error is null && ctx.Response.StatusCode >= 500 && ctx.Features.Get<IExceptionHandlerFeature>()?.Error is { } handled)
+            error = budget.IsCancellationRequested ? ODataErrors.Timeout(limits) : ODataErrors.FromException(handled) ?? ODataErrors.ForStatus(500);
         if (error is null && budget.IsCancellationRequested && ctx.Response.StatusCode >= 400)
             error = ODataErrors.Timeout(limits); // cancelled inside a filter that turned it into an error
         if (error is null && ctx.Response.StatusCode == 404 && ctx.GetEndpoint() is null)

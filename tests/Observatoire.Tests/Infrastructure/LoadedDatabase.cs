@@ -30,7 +30,11 @@ public sealed class LoadedDatabase : IAsyncLifetime
 
     /// <summary>The application, in-process, on this database.</summary>
     public WebApplicationFactory<Program> App => factory ??= new WebApplicationFactory<Program>()
-        .WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", ConnectionString));
+        .WithWebHostBuilder(b => b
+            .UseSetting("ConnectionStrings:Observatoire", ConnectionString)
+            // The tests share a loaded 2-core machine where a 300 ms OData query can take 10 s: a wide
+            // budget keeps them about answers; the budget's own test sets a short one.
+            .UseSetting("OData:RequestBudgetSeconds", "120"));
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] args)
     {
