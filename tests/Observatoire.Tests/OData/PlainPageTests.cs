@@ -115,6 +115,7 @@ public sealed class PlainPageTests(LoadedDatabase db)
     {
         await using var off = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseSetting("ConnectionStrings:Observatoire", db.ConnectionString)
+            .UseSetting("OData:RequestBudgetSeconds", "120")
             .UseSetting("OData:PlainPageWriter", "false"));
         using var offPages = new PlainPageCount(off.Services);
         using var onPages = new PlainPageCount(db.App.Services);

@@ -36,7 +36,8 @@ public sealed class StatusOnDateTests : IAsyncLifetime
             on conflict do nothing
             """);
         await cmd.ExecuteNonQueryAsync();
-        app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", cs));
+        app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.UseSetting("ConnectionStrings:Observatoire", cs)
+            .UseSetting("OData:RequestBudgetSeconds", "120")); // a loaded shared machine: see LoadedDatabase.App
     }
 
     public async Task DisposeAsync()
