@@ -2,6 +2,8 @@
 # Benchmark of the OData API (issue #4): wrk, 10 connections on loopback, against the app in Release
 # on a loaded database, next to the hand-written SQL floor over the same connection pool.
 # Usage: scripts/bench-odata.sh [durée par scénario, défaut 20s]
+# Scenarios: odata-page (one URL, repeated), odata-newurl (the same page under a new URL each time),
+# odata-apply (groupby), and the hand-written SQL floors of the page and the groupby.
 #   OBS_BENCH_DB      base chargée à utiliser (défaut : obs_bench_odata, créée et chargée au besoin)
 #   OBS_BENCH_WARMUP  chauffe de chaque scénario OData avant toute mesure (défaut : 30s)
 #   OBS_BENCH_PLAIN_PAGES=false  sans le chemin rapide des pages simples (OData:PlainPageWriter), pour comparer
@@ -52,10 +54,22 @@ B="http://127.0.0.1:$PORT"
 PAGE="$B/odata/Collectivites?%24filter=Type%20eq%20%27COM%27%20and%20RegionCode%20eq%20%2753%27&%24top=100&%24count=true&%24select=Id,Siren,Code,Type,Name,Population,PopulationBand,DepartementCode,RegionCode,EpciSiren,IsObliged,IsOpen,FirstSeenOpen,DatasetCount,AtdCount"
 APPLY="$B/odata/Collectivites?%24apply=filter(Type%20eq%20%27COM%27)/groupby((RegionCode,PopulationBand),aggregate(%24count%20as%20N,ObligedFlag%20with%20sum%20as%20Obliged,ObligedOpenFlag%20with%20sum%20as%20ObligedOpen))"
 
-run() { # name url
-  local r; r=$(wrk -t2 -c10 -d"$DURATION" -s "$LUA" "$2" | grep '^RESULT')
+run() { # name url [lua]
+  local r; r=$(wrk -t2 -c10 -d"$DURATION" -s "${3:-$LUA}" "$2" | grep '^RESULT')
   printf '%-16s %s\n' "$1" "${r#RESULT }"
 }
+
+# The page's first request (a URL never seen: not from the built-query cache): the same page, its
+# $filter extended with "and Population ne -N" for a random N, true of every row, so each request
+# is a new URL with the same rows, parsed, validated and built by the library.
+NEWURL_LUA=$(mktemp --suffix .lua)
+{ cat "$LUA"; cat <<'LUAEOF'
+request = function()
+  local path = wrk.path:gsub("%%2753%%27", "%%2753%%27%%20and%%20Population%%20ne%%20-" .. math.random(1, 2000000000), 1)
+  return wrk.format("GET", path)
+end
+LUAEOF
+} >"$NEWURL_LUA"
 
 for u in "$PAGE" "$B/bench/floor/page" "$APPLY" "$B/bench/floor/groupby"; do
   curl -sf "$u" >/dev/null || die "la requête échoue ($u)"
@@ -63,12 +77,14 @@ done
 say "Chauffe : $WARMUP par scénario OData, 5s par plancher…"
 wrk -t2 -c10 -d"$WARMUP" "$PAGE" >/dev/null
 wrk -t2 -c10 -d"$WARMUP" "$APPLY" >/dev/null
+wrk -t2 -c10 -d5s -s "$NEWURL_LUA" "$PAGE" >/dev/null
 wrk -t2 -c10 -d5s "$B/bench/floor/page" >/dev/null
 wrk -t2 -c10 -d5s "$B/bench/floor/groupby" >/dev/null
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), RAM $(free -h | awk '/Mem:/{print $2}'); load average before the run $LOAD_BEFORE"
 echo "wrk -t2 -c10 -d$DURATION (after warming every scenario: $WARMUP per OData one), app in Release, pool of 20, same machine as PostgreSQL, OData:PlainPageWriter=${OBS_BENCH_PLAIN_PAGES:-true}"
 run odata-page   "$PAGE"
+run odata-newurl  "$PAGE" "$NEWURL_LUA"
 run floor-page   "$B/bench/floor/page"
 run odata-apply  "$APPLY"
 run floor-apply  "$B/bench/floor/groupby"

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OData.Results;
 using Microsoft.AspNetCore.OData.Routing.Controllers;
@@ -44,11 +45,28 @@ public sealed class MilestonesController(ODataDb db) : ODataController
 }
 
 /// <summary>Status of every collectivité on a date: the set (today) and the function StatusOn(Date=…).</summary>
-public sealed class CollectiviteStatusesController(ODataDb db) : ODataController
+public sealed partial class CollectiviteStatusesController(ODataDb db) : ODataController
 {
     [ObservatoireQuery] public IQueryable<CollectiviteStatus> Get() => db.StatusOn(DateOnly.FromDateTime(DateTime.Today));
 
+    /// <remarks>
+    /// The route template captures whatever sits between "Date=" and the last ")" of the segment, so
+    /// StatusOn(Date=2022-10-19,Foo=1) or StatusOn(Date=2022-10-19)('COM-35238') reach this action with
+    /// a date parsed from the start; the segment is checked here: one parameter, Date, and no key.
+    /// </remarks>
     [ObservatoireQuery]
     [HttpGet("odata/StatusOn(Date={date})")]
-    public IQueryable<CollectiviteStatus> StatusOn(DateOnly date) => db.StatusOn(date);
+    public IQueryable<CollectiviteStatus> StatusOn(DateOnly date)
+    {
+        var segment = Request.Path.Value!.Split('/')[2];
+        if (!StatusOnSegment().IsMatch(segment))
+            throw new ODataClientException(new(400, "BadRequest",
+                "StatusOn prend un seul paramètre, Date=AAAA-MM-JJ, sans clé après : pour une collectivité, ajoutez $filter=Id eq 'COM-35238'.",
+                "StatusOn takes one parameter, Date=YYYY-MM-DD, and no key after it: for one collectivité, add $filter=Id eq 'COM-35238'.",
+                null, "StatusOn"));
+        return db.StatusOn(date);
+    }
+
+    [GeneratedRegex(@"^StatusOn\(Date=\d{4}-\d{2}-\d{2}\)$")]
+    private static partial Regex StatusOnSegment();
 }

@@ -1,4 +1,5 @@
 using Microsoft.OData.Edm;
+using Microsoft.OData.Edm.Csdl;
 using Microsoft.OData.Edm.Vocabularies;
 using Microsoft.OData.Edm.Vocabularies.V1;
 using Microsoft.OData.ModelBuilder;
@@ -7,8 +8,8 @@ namespace Observatoire.OData;
 
 /// <summary>
 /// The EDM model served at /odata/$metadata: entity sets and names of docs/api.md, with a French
-/// Core.Description on every entity set and main property (Excel and Power BI show them), and
-/// Capabilities.AsynchronousRequestsSupported so that Power BI's OData.Feed loads pages in parallel.
+/// Core.Description on every entity set and main property (Excel and Power BI show them), and the
+/// Capabilities the service honours.
 /// </summary>
 public static class ODataModel
 {
@@ -80,7 +81,10 @@ public static class ODataModel
         ["CollectiviteStatus.Observed"] = "Faux quand la date précède toute observation : le statut est alors inconnu (IsOpen faux ne veut pas dire fermée).",
     };
 
-    public static IEdmModel Build()
+    /// <summary>The one model of the service (routing, the guard's path parsing, $metadata).</summary>
+    public static IEdmModel Instance { get; } = Build();
+
+    static IEdmModel Build()
     {
         var b = new ODataConventionModelBuilder { Namespace = Namespace, ContainerName = "Observatoire" };
         var c = b.EntitySet<Collectivite>("Collectivites").EntityType;
@@ -110,9 +114,55 @@ public static class ODataModel
         if (container.FindOperationImports("StatusOn").FirstOrDefault() is { } fn)
             model.SetDescriptionAnnotation(fn, "Statut de chaque collectivité à une date passée : StatusOn(Date=2022-10-19). Se combine avec $filter, $apply, $count.");
 
-        var async = CapabilitiesVocabularyModel.Instance.FindDeclaredTerm("Org.OData.Capabilities.V1.AsynchronousRequestsSupported")!;
-        var annotation = new EdmVocabularyAnnotation(container, async, new EdmBooleanConstant(true));
-        model.SetVocabularyAnnotation(annotation);
+        Capabilities(model, container);
         return model;
+    }
+
+    /// <summary>
+    /// What the service honours, in the Capabilities vocabulary, and the references to the Core and
+    /// Capabilities vocabularies it uses: read-only, no $batch, $count/$filter/$orderby/$top/$skip/
+    /// $expand (two levels) everywhere, $search on Collectivites only. The page sizes have no term:
+    /// Core.LongDescription on the container says them (docs/odata.md too).
+    /// </summary>
+    static void Capabilities(EdmModel model, IEdmEntityContainer container)
+    {
+        const string core = "Org.OData.Core.V1", caps = "Org.OData.Capabilities.V1";
+        var coreRef = new EdmReference(new Uri("https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Core.V1.xml"));
+        coreRef.AddInclude(new EdmInclude("Core", core));
+        var capsRef = new EdmReference(new Uri("https://oasis-tcs.github.io/odata-vocabularies/vocabularies/Org.OData.Capabilities.V1.xml"));
+        capsRef.AddInclude(new EdmInclude("Capabilities", caps));
+        model.SetEdmReferences([coreRef, capsRef]);
+
+        IEdmTerm Term(string name) => CapabilitiesVocabularyModel.Instance.FindDeclaredTerm($"{caps}.{name}")!;
+        void Annotate(IEdmVocabularyAnnotatable target, string term, IEdmExpression value)
+        {
+            var a = new EdmVocabularyAnnotation(target, Term(term), value);
+            a.SetSerializationLocation(model, EdmVocabularyAnnotationSerializationLocation.Inline);
+            model.SetVocabularyAnnotation(a);
+        }
+        static EdmRecordExpression Record(params (string Name, IEdmExpression Value)[] p) =>
+            new(p.Select(x => new EdmPropertyConstructor(x.Name, x.Value)));
+        static EdmBooleanConstant Bool(bool b) => new(b);
+
+        Annotate(container, "BatchSupported", Bool(false));
+        var longDescription = CoreVocabularyModel.Instance.FindDeclaredTerm($"{core}.LongDescription")!;
+        model.SetVocabularyAnnotation(new EdmVocabularyAnnotation(container, longDescription, new EdmStringConstant(
+            $"Service en lecture seule. Pages de {ODataSetup.PageSize} lignes au plus (@odata.nextLink pour la suite ; Prefer: odata.maxpagesize pour moins), "
+            + $"{ODataSetup.ExpandPageSize} lignes par page et par collection développée quand $expand atteint une collection ({ODataSetup.NestedExpandPageSize} pour une collection dans une collection), "
+            + $"$expand sur {ODataSetup.MaxExpansionDepth} niveaux, $skip jusqu'à {ODataSetup.MaxSkip}, "
+            + "et un temps maximal par requête (503 QueryTimeout au-delà). Détails : docs/odata.md.")));
+        foreach (var set in container.EntitySets())
+        {
+            Annotate(set, "CountRestrictions", Record(("Countable", Bool(true))));
+            Annotate(set, "FilterRestrictions", Record(("Filterable", Bool(true))));
+            Annotate(set, "SortRestrictions", Record(("Sortable", Bool(true))));
+            Annotate(set, "TopSupported", Bool(true));
+            Annotate(set, "SkipSupported", Bool(true));
+            Annotate(set, "SearchRestrictions", Record(("Searchable", Bool(set.Name == "Collectivites"))));
+            Annotate(set, "ExpandRestrictions", Record(("Expandable", Bool(true)), ("MaxLevels", new EdmIntegerConstant(ODataSetup.MaxExpansionDepth))));
+            Annotate(set, "InsertRestrictions", Record(("Insertable", Bool(false))));
+            Annotate(set, "UpdateRestrictions", Record(("Updatable", Bool(false))));
+            Annotate(set, "DeleteRestrictions", Record(("Deletable", Bool(false))));
+        }
     }
 }

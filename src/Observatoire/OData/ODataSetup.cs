@@ -11,17 +11,34 @@ public static class ODataSetup
 {
     /// <summary>Rows per response: every response is bounded, the rest is reached through @odata.nextLink.</summary>
     public const int PageSize = 1000;
-    public const int MaxTop = 1000;
+    /// <summary>
+    /// Rows per page, at the top level and in each expanded collection, when $expand reaches a
+    /// collection (Members, Observations, Atds, Collectivites): 100 x 100 rows at most in one answer;
+    /// with a collection inside a collection, 20 x 20 x 20.
+    /// </summary>
+    public const int ExpandPageSize = 100;
+    public const int NestedExpandPageSize = 20;
+    /// <summary>
+    /// $top only says how many rows the client wants in all: pages of PageSize bound every answer and
+    /// @odata.nextLink carries the rest (Power Query's "keep top rows" sends $top=5000).
+    /// </summary>
+    public const int MaxTop = 1_000_000;
     /// <summary>Deep offsets are slow; 50,000 reaches every collectivité (36,362) with room for the next vintage.</summary>
     public const int MaxSkip = 50_000;
     public const int MaxExpansionDepth = 2;
-    public const int MaxNodeCount = 200;
+    /// <summary>Enough for the 100-value 'or' chain of 'eq' that a Power Query filter list sends (about 400 nodes).</summary>
+    public const int MaxNodeCount = 1000;
     public const int MaxAnyAllDepth = 2;
     public const int MaxOrderByNodeCount = 5;
 
     public static IServiceCollection AddObservatoireOData(this IServiceCollection services, IConfiguration config)
     {
-        var commandTimeout = config.GetValue("Limits:CommandTimeoutSeconds", 30);
+        var limits = ODataLimits.From(config);
+        services.AddSingleton(limits);
+        services.AddSingleton<IStartupFilter, ODataGuardStartupFilter>();
+        // The request budget cancels the command through the request's token; the command timeout is
+        // the backstop for the library's synchronous path ($levels), which reads without a token.
+        var commandTimeout = (int)Math.Ceiling(limits.RequestBudget.TotalSeconds);
         services.AddDbContextPool<ODataDb>((sp, o) => o
             .UseNpgsql(sp.GetRequiredService<NpgsqlDataSource>(), n => n.CommandTimeout(commandTimeout))
             .UseSnakeCaseNamingConvention()
@@ -29,13 +46,20 @@ public static class ODataSetup
             // Tests register an interceptor to see every SQL statement an OData request sends.
             .AddInterceptors(sp.GetServices<IDbCommandInterceptor>()));
         services.AddSingleton<PlainPageWriter>();
-        services.AddControllers().AddOData(o => o
-            .Select().Filter().OrderBy().Expand().Count().SetMaxTop(MaxTop)
-            .AddRouteComponents("odata", ODataModel.Build(), s => s.AddSingleton<ISearchBinder, CollectiviteSearchBinder>()));
+        services.AddControllers().AddOData(o =>
+        {
+            o.Select().Filter().OrderBy().Expand().Count().SetMaxTop(MaxTop)
+                .AddRouteComponents("odata", ODataModel.Instance, s => s.AddSingleton<ISearchBinder, CollectiviteSearchBinder>());
+            o.Conventions.Add(new EntityPathsConvention());
+        });
         return services;
     }
 
-    /// <summary>Maps the OData controllers and puts every /odata error (including 404 and crashes) in the OData error format.</summary>
+    /// <summary>
+    /// Maps the OData controllers and puts every error of a controller (including 404 and crashes) in the
+    /// OData error format, before the app's exception handler and status pages see it; ODataGuard, in
+    /// front of routing, does the rest (budget, buffering, HEAD, 405/501).
+    /// </summary>
     public static WebApplication MapObservatoireOData(this WebApplication app)
     {
         app.UseWhen(c => c.Request.Path.StartsWithSegments("/odata"), branch => branch.Use(async (ctx, next) =>

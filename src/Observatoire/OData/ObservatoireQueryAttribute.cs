@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.OData.Query;
 using Microsoft.AspNetCore.OData.Results;
 using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.OData;
+using Microsoft.OData.Edm;
 using Microsoft.OData.UriParser;
 
 namespace Observatoire.OData;
@@ -47,7 +48,7 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
     }
 
     /// <summary>What OnActionExecuted built and OnResultExecutionAsync runs.</summary>
-    sealed record PendingQuery(IQueryable Rows, IQueryable? CountOf, int PageSize, bool Single, bool CountOnly, PlainPageWriter.Plan? Plain = null);
+    sealed record PendingQuery(IQueryable Rows, IQueryable? CountOf, int PageSize, bool Single, bool CountOnly, PlainPageWriter.Plan? Plain = null, string? ApplyContextUrl = null);
 
     static readonly object PendingKey = new();
     static readonly object BuiltKey = new();
@@ -135,12 +136,13 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
 
         // From here on the page size is set, as the library sets it: it makes the order stable
         // (key last) and bounds expanded collections (Take(page + 1) inside the projection).
-        settings.PageSize = PageSize;
+        var pageSize = options.SelectExpand?.SelectExpandClause is { } expand ? ExpandPageSize(expand) : PageSize;
+        settings.PageSize = pageSize;
         var rows = counted;
         if ((settings.EnsureStableOrdering ? options.GenerateStableOrder() : options.OrderBy) is { } order)
         {
             order.Compute = options.Compute;
-            rows = order.ApplyTo(rows, settings);
+            rows = NullOrdering.Apply(order.ApplyTo(rows, settings));
         }
         if (options.SkipToken is not null) rows = options.SkipToken.ApplyTo(rows, settings, options);
         var writer = context.HttpContext.RequestServices.GetRequiredService<PlainPageWriter>();
@@ -156,8 +158,24 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
         if (options.Top is not null) rows = options.Top.ApplyTo(rows, settings);
         var countOf = options.Count?.Value == true ? counted : null;
         if (plain is not null) writer.Remember(request, source, rows, countOf, plain);
-        return new(rows, countOf, PreferredPageSize(request, PageSize), single is not null, false, plain);
+        var applyContext = options.Apply?.ApplyClause is { } apply && request.ODataFeature().Path.FirstSegment is EntitySetSegment or OperationImportSegment
+            ? ApplyPageWriter.ContextUrl(request.CreateODataLink(MetadataSegment.Instance), request.ODataFeature().Path.NavigationSource()?.Name ?? "", apply)
+            : null;
+        return new(rows, countOf, PreferredPageSize(request, pageSize), single is not null, false, plain, applyContext);
     }
+
+    /// <summary>The page size when $expand reaches collections: see ODataSetup.ExpandPageSize.</summary>
+    int ExpandPageSize(SelectExpandClause clause) => CollectionDepth(clause) switch
+    {
+        0 => PageSize,
+        1 => ODataSetup.ExpandPageSize,
+        _ => ODataSetup.NestedExpandPageSize,
+    };
+
+    static int CollectionDepth(SelectExpandClause clause) => clause.SelectedItems.OfType<ExpandedNavigationSelectItem>()
+        .Select(e => (e.NavigationSource is not null && e.PathToNavigationProperty.LastSegment is NavigationPropertySegment { NavigationProperty: var p } && p.Type.IsCollection() ? 1 : 0)
+            + (e.SelectAndExpand is { } inner ? CollectionDepth(inner) : 0))
+        .DefaultIfEmpty(0).Max();
 
     static bool HasLevels(SelectExpandClause clause) => clause.SelectedItems.OfType<ExpandedNavigationSelectItem>()
         .Any(e => e.LevelsOption is not null || (e.SelectAndExpand is { } inner && HasLevels(inner)));
@@ -206,7 +224,21 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
                 context.Result = ODataErrors.Result(err);
             }
         }
-        await base.OnResultExecutionAsync(context, next);
+        OnResultExecuting(context);
+        if (context.Cancel) return;
+        var executed = await next();
+        if (executed.Exception is not null && !executed.ExceptionHandled && !context.HttpContext.Response.HasStarted
+            && context.HttpContext.Items[PendingKey] is PendingQuery { ApplyContextUrl: { } contextUrl }
+            && context.Result is ObjectResult { Value: IEnumerable rows })
+        {
+            // The library could not write this $apply page (ApplyPageWriter says when): write it here.
+            executed.ExceptionHandled = true;
+            var response = context.HttpContext.Response;
+            response.Clear();
+            var feature = context.HttpContext.ODataFeature();
+            await ApplyPageWriter.WriteAsync(response, contextUrl, rows, feature.TotalCount, feature.NextLink);
+        }
+        OnResultExecuted(executed);
     }
 
     static async Task RunAsync(ResultExecutingContext context, ObjectResult result, PendingQuery q, CancellationToken ct)

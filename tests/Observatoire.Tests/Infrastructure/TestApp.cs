@@ -25,6 +25,9 @@ public static class TestApp
         new WebApplicationFactory<Program>().WithWebHostBuilder(b =>
         {
             b.UseSetting("ConnectionStrings:Observatoire", connectionString);
+            // The tests share a loaded 2-core machine where a 300 ms OData query can take 10 s: a wide
+            // budget keeps them about answers; the budget's own test sets a short one.
+            b.UseSetting("OData:RequestBudgetSeconds", "120");
             // A rule for the category itself: more specific than appsettings.json's, so it is the one applied.
             b.ConfigureLogging(l =>
             {

@@ -30,7 +30,7 @@ public sealed class ODataApiTests(SharedDatabase db) : IClassFixture<SharedDatab
     };
 
     [Fact]
-    public async Task Metadata_is_valid_CSDL_with_the_entity_sets_descriptions_and_async_capability()
+    public async Task Metadata_is_valid_CSDL_with_the_entity_sets_descriptions_and_the_capabilities_it_honours()
     {
         var m = await Client().ModelAsync();
         Assert.True(m.Validate(out var errors), string.Join("; ", errors.Select(e => e.ErrorMessage)));
@@ -54,9 +54,33 @@ public sealed class ODataApiTests(SharedDatabase db) : IClassFixture<SharedDatab
         Assert.NotNull(m.EntityContainer.FindEntitySet("Atds")!.EntityType.FindProperty("Collectivites") as IEdmNavigationProperty);
         Assert.False(string.IsNullOrWhiteSpace(m.GetDescriptionAnnotation(m.EntityContainer.FindEntitySet("Collectivites"))));
 
-        var asyncAnnotation = m.FindVocabularyAnnotations(m.EntityContainer)
-            .SingleOrDefault(a => a.Term.FullName() == "Org.OData.Capabilities.V1.AsynchronousRequestsSupported");
-        Assert.True(asyncAnnotation?.Value is IEdmBooleanConstantExpression { Value: true });
+        // Only what holds: read-only, no $batch, $search on Collectivites only, $expand two levels deep.
+        Assert.Contains(m.GetEdmReferences(), r => r.Includes.Any(i => i.Namespace == "Org.OData.Core.V1"));
+        Assert.Contains(m.GetEdmReferences(), r => r.Includes.Any(i => i.Namespace == "Org.OData.Capabilities.V1"));
+        IEdmExpression? Term(IEdmVocabularyAnnotatable target, string term) => m.FindVocabularyAnnotations(target)
+            .SingleOrDefault(a => a.Term.FullName() == "Org.OData.Capabilities.V1." + term)?.Value;
+        object? Field(IEdmExpression? record, string name) => (record as IEdmRecordExpression)?.FindProperty(name)?.Value switch
+        {
+            IEdmBooleanConstantExpression b => b.Value,
+            IEdmIntegerConstantExpression i => i.Value,
+            _ => null,
+        };
+        Assert.Null(Term(m.EntityContainer, "AsynchronousRequestsSupported")); // Prefer: respond-async is not honoured
+        Assert.True(Term(m.EntityContainer, "BatchSupported") is IEdmBooleanConstantExpression { Value: false });
+        foreach (var set in m.EntityContainer.EntitySets())
+        {
+            Assert.Equal(true, Field(Term(set, "CountRestrictions"), "Countable"));
+            Assert.Equal(true, Field(Term(set, "FilterRestrictions"), "Filterable"));
+            Assert.Equal(true, Field(Term(set, "SortRestrictions"), "Sortable"));
+            Assert.True(Term(set, "TopSupported") is IEdmBooleanConstantExpression { Value: true });
+            Assert.True(Term(set, "SkipSupported") is IEdmBooleanConstantExpression { Value: true });
+            Assert.Equal(set.Name == "Collectivites", Field(Term(set, "SearchRestrictions"), "Searchable"));
+            Assert.Equal(2L, Field(Term(set, "ExpandRestrictions"), "MaxLevels"));
+            Assert.Equal(false, Field(Term(set, "InsertRestrictions"), "Insertable"));
+            // What is declared holds: $search answers 200 where Searchable, 400 elsewhere.
+            var (status, _, _) = await Client().GetJsonAsync($"/odata/{set.Name}?$search=rennes&$top=1");
+            Assert.Equal(set.Name == "Collectivites" ? 200 : 400, status);
+        }
         Assert.NotNull(m.EntityContainer.FindOperationImports("StatusOn").SingleOrDefault());
     }
 

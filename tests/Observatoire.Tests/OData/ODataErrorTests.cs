@@ -8,7 +8,7 @@ public sealed class ODataErrorTests(SharedDatabase db) : IClassFixture<SharedDat
     // (path, query options, expected status). Kept as a list: add to it when a new case is found.
     public static readonly TheoryData<string, string, int> BadRequests = new()
     {
-        { "Collectivites", "$top=5000", 400 },                                          // MaxTop
+        { "Collectivites", "$top=5000000", 400 },                                       // MaxTop
         { "Collectivites", "$top=-1", 400 },
         { "Collectivites", "$top=abc", 400 },
         { "Collectivites", "$skip=-5", 400 },
@@ -22,7 +22,7 @@ public sealed class ODataErrorTests(SharedDatabase db) : IClassFixture<SharedDat
         { "Collectivites", "$filter=Name add 1 eq 2", 400 },
         { "Collectivites", "$filter=unknownfunction(Name)", 400 },
         { "Collectivites", "$filter=FirstSeenOpen eq 2022-13-45", 400 },                // bad date
-        { "Collectivites", "$filter=" + string.Join(" or ", Enumerable.Range(0, 150).Select(i => $"Code eq '{i}'")), 400 }, // MaxNodeCount
+        { "Collectivites", "$filter=" + string.Join(" or ", Enumerable.Range(0, 300).Select(i => $"Code eq '{i}'")), 400 }, // MaxNodeCount
         { "Collectivites", "$filter=Atds/any(a:a/Collectivites/any(c:c/Atds/any(d:d/Id eq 'x')))", 400 }, // MaxAnyAllExpressionDepth
         { "Collectivites", "$orderby=Nope", 400 },
         { "Collectivites", "$orderby=Name sideways", 400 },
@@ -44,10 +44,17 @@ public sealed class ODataErrorTests(SharedDatabase db) : IClassFixture<SharedDat
         { "Atds", "$search=lyon", 400 },                                                // $search only on Collectivites
         { "Collectivites('COM-00000')", "", 404 },
         { "Nope", "", 404 },
-        { "Collectivites(1)", "", 404 },
-        { "StatusOn(Date=notadate)", "", 404 },
+        { "Collectivites(1)", "", 400 },                                               // key of the wrong type
+        { "Milestones('x')", "", 400 },
+        { "StatusOn(Date=notadate)", "", 400 },
+        { "StatusOn(Date='hier')", "", 400 },
+        { "StatusOn(Date=2022-10-19,Foo=1)", "", 400 },                                 // unknown parameter
+        { "StatusOn(Date=2022-10-19)('COM-35238')", "", 400 },                          // key after a function
+        { "Collectivites", "$select=Epci/Name", 400 },
+        { "$batch", "", 501 },
+        { "Collectivites('COM-35238')/Epci/$ref", "", 501 },
         { "StatusOn(Date=2022-10-19)", "$filter=Nope eq 1", 400 },
-        { "StatusOn(Date=2022-10-19)", "$top=100000", 400 },
+        { "StatusOn(Date=2022-10-19)", "$top=5000000", 400 },
     };
 
     [Theory]
@@ -79,6 +86,7 @@ public sealed class ODataErrorTests(SharedDatabase db) : IClassFixture<SharedDat
         var http = db.App.CreateClient();
         var resp = await http.PostAsync("/odata/Collectivites", new StringContent("{}", System.Text.Encoding.UTF8, "application/json"));
         Assert.Equal(405, (int)resp.StatusCode);
+        Assert.Equal("GET, HEAD", string.Join(", ", resp.Content.Headers.Allow));
         Assert.Contains("\"error\"", await resp.Content.ReadAsStringAsync());
     }
 }

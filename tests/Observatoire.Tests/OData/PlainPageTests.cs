@@ -114,6 +114,7 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
     {
         await using var off = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseSetting("ConnectionStrings:Observatoire", db.ConnectionString)
+            .UseSetting("OData:RequestBudgetSeconds", "120")
             .UseSetting("OData:PlainPageWriter", "false"));
         using var offPages = new PlainPageCount(off.Services);
         using var onPages = new PlainPageCount(db.App.Services);
