@@ -80,7 +80,12 @@ public static class ServiceProblems
 
     static string CodeOf(int status) => status switch
     {
-        400 => "BadRequest", 414 => "UriTooLong", 429 => "TooManyRequests", 431 => "HeadersTooLarge", 503 => "ServiceUnavailable", _ => "Error",
+        400 => "BadRequest",
+        414 => "UriTooLong",
+        429 => "TooManyRequests",
+        431 => "HeadersTooLarge",
+        503 => "ServiceUnavailable",
+        _ => "Error",
     };
 
     static string EnglishOf(int status) => status switch

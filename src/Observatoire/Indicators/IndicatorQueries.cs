@@ -191,7 +191,7 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         cmd.CommandTimeout = 30;
         cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Date) { Value = f.Date is { } d ? d : DateOnly.MaxValue });
         cmd.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text)
-            { Value = f.Types is { Count: > 0 } ts ? ts.ToArray() : DBNull.Value });
+        { Value = f.Types is { Count: > 0 } ts ? ts.ToArray() : DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter("band", NpgsqlDbType.Text) { Value = (object?)f.Band ?? DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter("region", NpgsqlDbType.Text) { Value = (object?)f.Region ?? DBNull.Value });
         cmd.Parameters.Add(new NpgsqlParameter("dep", NpgsqlDbType.Text) { Value = (object?)f.Departement ?? DBNull.Value });

@@ -214,7 +214,7 @@ public sealed partial class ODataCorpusTests(LoadedDatabase db)
             }
             else if (code >= 400) failures.Add($"{what}: erreur sans corps JSON ({type})");
             else if (code == 200 && !type.StartsWith("text/plain") && !type.Contains("xml")) failures.Add($"{what}: type {type}");
-            if (code == 405 && !resp.Content.Headers.Allow.SequenceEqual(["GET", "HEAD"]) ) failures.Add($"{what}: 405 sans Allow: GET, HEAD");
+            if (code == 405 && !resp.Content.Headers.Allow.SequenceEqual(["GET", "HEAD"])) failures.Add($"{what}: 405 sans Allow: GET, HEAD");
         }
 
         Assert.True(failures.Count == 0, $"{failures.Count} échecs sur {probes.Count} requêtes ({string.Join(", ", statuses.OrderBy(x => x.Key).Select(x => $"{x.Key}×{x.Value}"))}):\n" + string.Join("\n", failures.Take(80).Select(f => f.Length > 400 ? f[..400] + "…" : f)));
