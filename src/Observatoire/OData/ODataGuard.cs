@@ -87,15 +87,22 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
         await buffer.CopyToAsync(original, client);
     }
 
-    /// <summary>No endpoint: an unknown resource (404), a bad literal in the path (400), or a valid OData URL this service does not implement (501).</summary>
+    /// <summary>
+    /// No endpoint: an OData feature this read-only service does not implement ($batch, $ref, $crossjoin,
+    /// $all, $entity: 501), a bad literal in the path (400), or else an unknown resource (404) — a malformed
+    /// key such as <c>Atds()</c> parses but names nothing, and is a client error, never a 5xx.
+    /// </summary>
     static ODataErrors.Error Unrouted(HttpContext ctx)
     {
         var path = ctx.Request.Path.Value!["/odata".Length..].TrimStart('/');
         if (path.Length == 0) return ODataErrors.ForStatus(404);
+        if (path.StartsWith('$') && !path.StartsWith("$metadata", StringComparison.Ordinal)) return ODataErrors.NotImplemented(path);
         try
         {
-            new ODataUriParser(ODataModel.Instance, new Uri(path, UriKind.Relative)) { Resolver = new ODataUriResolver { EnableCaseInsensitive = false } }.ParsePath();
-            return ODataErrors.NotImplemented(path);
+            var parsed = new ODataUriParser(ODataModel.Instance, new Uri(path, UriKind.Relative)) { Resolver = new ODataUriResolver { EnableCaseInsensitive = false } }.ParsePath();
+            return parsed.Any(s => s is ReferenceSegment or BatchSegment or BatchReferenceSegment)
+                ? ODataErrors.NotImplemented(path)
+                : ODataErrors.ForStatus(404);
         }
         catch (ODataUnrecognizedPathException)
         {
