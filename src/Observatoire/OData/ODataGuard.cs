@@ -96,11 +96,12 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
     {
         var path = ctx.Request.Path.Value!["/odata".Length..].TrimStart('/');
         if (path.Length == 0) return ODataErrors.ForStatus(404);
-        if (path.StartsWith('$') && !path.StartsWith("$metadata", StringComparison.Ordinal)) return ODataErrors.NotImplemented(path);
+        if ((path.StartsWith('$') && !path.StartsWith("$metadata", StringComparison.Ordinal)) || path.Contains("/$ref", StringComparison.Ordinal))
+            return ODataErrors.NotImplemented(path);
         try
         {
             var parsed = new ODataUriParser(ODataModel.Instance, new Uri(path, UriKind.Relative)) { Resolver = new ODataUriResolver { EnableCaseInsensitive = false } }.ParsePath();
-            return parsed.Any(s => s is ReferenceSegment or BatchSegment or BatchReferenceSegment)
+            return parsed.Any(s => s is ReferenceSegment or NavigationPropertyLinkSegment or BatchSegment or BatchReferenceSegment)
                 ? ODataErrors.NotImplemented(path)
                 : ODataErrors.ForStatus(404);
         }

@@ -46,6 +46,33 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_gauge_says_how_old_its_figure_is_and_a_date_before_any_observation_shows_none()
+    {
+        // The national open count and the latest observation, straight from the tables.
+        var open = await db.ScalarAsync<long>("select count(*) from collectivite where is_open and type <> 'COLOM' and not is_overseas_collectivity");
+        var last = await db.ScalarAsync<DateTime>("select max(observed_on)::timestamp from observation");
+        var fr = System.Globalization.CultureInfo.GetCultureInfo("fr-FR");
+        var page = await OpenAsync();
+        await page.WaitForSelectorAsync("#gauge-caption");
+        var caption = (await page.InnerTextAsync("#gauge-caption")).Replace('\u202f', ' ').Replace('\u00a0', ' ');
+        Assert.Equal($"{open.ToString("N0", fr).Replace('\u202f', ' ').Replace('\u00a0', ' ')} collectivités ouvertes (dernière observation : {last.ToString("d MMMM yyyy", fr)})", caption);
+        Assert.Contains("borne haute", await page.InnerTextAsync("#obligation-note"));
+
+        // 2019-01-01 precedes every observation: no figure, and the nearest published edition instead.
+        var before = await OpenAsync("#date=2019-01-01");
+        await before.WaitForSelectorAsync("#no-observation");
+        var notice = await before.InnerTextAsync("#no-observation");
+        Assert.StartsWith("Pas d’observation à cette date.", notice);
+        // The edition nearest to 2019-01-01 in data/milestones.csv.
+        var nearest = File.ReadAllLines(Path.Combine(TestEnvironment.DataDir, "milestones.csv")).Skip(1).Where(l => l.Length > 0)
+            .Select(l => l.Split(',')).Select(f => (Date: DateTime.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture), Open: int.Parse(f[1])))
+            .MinBy(m => Math.Abs((m.Date - new DateTime(2019, 1, 1)).TotalDays));
+        Assert.Contains($"{nearest.Open} collectivités ouvertes au {nearest.Date.ToString("d MMMM yyyy", fr)}", notice.Replace('\u202f', ' ').Replace('\u00a0', ' '));
+        Assert.Equal(0, await before.Locator("#gauge-caption").CountAsync());
+        Assert.Empty(errors);
+    }
+
+    [Fact]
     public async Task Searching_Rennes_opens_its_card_with_the_right_figures()
     {
         var raw = RawCog.CurrentCommunes.Single(c => (string?)c["code"] == "35238");

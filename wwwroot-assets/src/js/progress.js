@@ -14,6 +14,16 @@ function gauge(open, goal) {
     svg('text', { x: 100, y: 110, 'text-anchor': 'middle', 'font-size': 12, fill: '#4a5561' }, 'sur ' + nf.format(goal) + ' (' + pf.format(open / goal) + ')'));
 }
 
+// What the figure is and how old: "701 collectivités ouvertes (dernière observation : 19 octobre 2022)",
+// and that the obliged count is an upper bound (the API's obligationNote).
+function gaugeCaption(ind) {
+  const age = ind.lastObservation ? ' (dernière observation : ' + fmtDate(ind.lastObservation) + ')' : '';
+  return [
+    el('p', { id: 'gauge-caption' }, nf.format(ind.open) + ' collectivités ouvertes' + age),
+    el('p', { class: 'note', id: 'obligation-note' }, ind.obligationNote),
+  ];
+}
+
 function curve(series, projection, goal) {
   const pts = series.filter((p) => p.open != null).map((p) => ({ t: Date.parse(p.date), v: p.open, published: isPublished(p.kind), date: p.date }))
     .sort((a, b) => a.t - b.t);
@@ -71,7 +81,7 @@ export async function loadProgress() {
   ]);
   const goal = p.goal;
   const observed = ind.observed !== false;
-  fill($('gauge'), observed ? gauge(ind.open != null ? ind.open : p.open, goal) : noObservation());
+  fill($('gauge'), observed ? [gauge(ind.open, goal), gaugeCaption(ind)] : noObservation());
   fill($('curve'), curve(p.series, p.projection, goal));
   fill($('bands'), bands(byBand.rows || []));
   return { observed };
