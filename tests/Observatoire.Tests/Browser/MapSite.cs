@@ -44,7 +44,8 @@ public sealed class MapSite : IAsyncDisposable
         return new MapSite($"http://localhost:{port}", app, playwright, browser);
     }
 
-    static int FreePort()
+    /// <summary>A free loopback port for a server a test starts.</summary>
+    public static int FreePort()
     {
         var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();

@@ -32,7 +32,7 @@ public sealed partial class ReadmeExamplesTests(SharedDatabase db) : IClassFixtu
         var examples = CurlExample().Matches(readme).Select(m => (Command: m.Groups[1].Value, Shown: m.Groups[2].Value)).ToList();
         Assert.True(examples.Count >= 10, $"{examples.Count} exemples curl trouvés dans le README");
 
-        var port = FreePort();
+        var port = Browser.MapSite.FreePort();
         await using var app = TestApp.On(db.ConnectionString, b => b.UseSetting("Urls", $"http://127.0.0.1:{port}"));
         app.UseKestrel(port);
         app.StartServer();
@@ -67,15 +67,6 @@ public sealed partial class ReadmeExamplesTests(SharedDatabase db) : IClassFixtu
         var stderr = p.StandardError.ReadToEndAsync();
         await p.WaitForExitAsync();
         return (p.ExitCode, await stdout, await stderr);
-    }
-
-    static int FreePort()
-    {
-        var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        var port = ((IPEndPoint)l.LocalEndpoint).Port;
-        l.Stop();
-        return port;
     }
 }
 
