@@ -15,10 +15,13 @@ namespace Observatoire.Status;
 /// <item>the derived columns of <c>collectivite</c> (is_open, first_seen_open, dataset_count, last_observed_on).</item>
 /// </list>
 /// Matching order, first hit wins, each with its evidence: <c>actor</c> (type outside the reference list →
-/// associated_actor) · <c>siren</c> · <c>code</c> (départements/régions: the list carries their INSEE code,
+/// associated_actor) · <c>siren</c>, kept only when the row's type family, département, position and
+/// population do not contradict it · <c>homonym</c> (the SIREN was a homonym's: the commune of that name in
+/// the row's département or around its point) · <c>code</c> (départements/régions: the list carries their INSEE code,
 /// not their SIREN) · <c>merger</c> (name of a former commune of the same département → its current commune) ·
 /// <c>name</c> (current commune of the same name and département, e.g. overseas communes without SIREN) ·
 /// <c>location</c> (point inside a current commune of the département, or inside a current EPCI/EPT) ·
+/// <c>actor</c> again for a row typed as an EPCI but larger than the EPCI around its point (a PETR) ·
 /// <c>unmatched</c> with the reason.
 /// </summary>
 public static class StatusMatching
