@@ -58,19 +58,15 @@ async function collectiviteCard(id, fly) {
     on.open && on.firstSeenOpen ? el('p', { id: 'first-seen', class: 'note' },
       'Observée ouverte depuis le ' + fmtDate(on.firstSeenOpen) + ' : c’est la première observation de l’observatoire qui la montre ouverte ; elle a pu ouvrir avant.') : null,
     el('dl', null, rows),
-    el('p', { id: 'obligation-why' }, obligationText(c)),
+    // Whether and why it is obliged, in plain French: the server's one rule (SQL function obligation) says it,
+    // thresholds included, so the page restates nothing.
+    el('p', { id: 'obligation-why' }, c.obligation),
     c.members ? [el('h3', null, 'Collectivités comptées'), el('p', null,
       nf.format(c.members.open) + ' ouvertes sur ' + nf.format(c.members.count) + ' ; obligées ouvertes : ' + nf.format(c.members.obligedOpen) + ' / ' +
       nf.format(c.members.obliged) + (c.members.obliged ? ' (' + pf.format(c.members.obligedOpen / c.members.obliged) + ')' : ''))] : null,
     historyTable(c.history),
     platforms(c),
   ];
-}
-
-// Why it is or is not obliged, in plain French: the server's one rule (SQL function obligation) says it.
-export function obligationText(c) {
-  return c.obligation + ' La loi pour une République numérique (CRPA, art. L.312-1-1) oblige à ouvrir leurs données ' +
-    'les collectivités d’au moins 3 500 habitants qui emploient au moins 50 agents.';
 }
 
 function historyTable(history) {
@@ -104,7 +100,7 @@ function platforms(c) {
 }
 
 /* ---------- ATD ---------- */
-export const TODO_SHOWN = 50;
+export const TO_DO_ITEMS_SHOWN = 50;
 
 export function atdDownloads(id) {
   const q = state.date ? '&date=' + state.date : '';
@@ -117,7 +113,7 @@ export function atdDownloads(id) {
 async function atdCard(id, fly) {
   const [a, todo] = await Promise.all([
     getJson('/api/atd/' + encodeURIComponent(id) + dateQuery()),
-    getJson('/api/atd/' + encodeURIComponent(id) + '/todo?limit=' + TODO_SHOWN + (state.date ? '&date=' + state.date : '')),
+    getJson('/api/atd/' + encodeURIComponent(id) + '/todo?limit=' + TO_DO_ITEMS_SHOWN + (state.date ? '&date=' + state.date : '')),
   ]);
   if (fly && a.bbox) hooks.fit(a.bbox, 10);
   const remaining = a.obliged - a.obligedOpen;
