@@ -54,8 +54,17 @@ public static class CsvReport
             DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             double x => Math.Round(x, 4).ToString("0.####", CultureInfo.InvariantCulture),
             long or int => Convert.ToString(v, CultureInfo.InvariantCulture)!,
-            _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+            _ => AsText(Convert.ToString(v, CultureInfo.InvariantCulture) ?? ""),
         };
         return french && v is double ? s.Replace('.', ',') : s;
     }
+
+    /// <summary>
+    /// A spreadsheet runs a cell that starts with <c>= + - @</c> (or a tab or carriage return) as a
+    /// formula: text that came from an imported file (names of ATD, of collectivités) could then
+    /// compute or fetch something when the CSV is opened (CSV injection, OWASP). Such text gets a
+    /// leading apostrophe, which spreadsheets show as text. Numbers and dates are written by the
+    /// other branches and never touched: <c>-3</c> stays a number.
+    /// </summary>
+    public static string AsText(string s) => s.Length > 0 && s[0] is '=' or '+' or '-' or '@' or '\t' or '\r' ? "'" + s : s;
 }

@@ -212,6 +212,36 @@ public sealed class ReportTests(ReportsDatabase db)
             Assert.Equal(HttpStatusCode.OK, (await db.App.CreateClient().GetAsync($"/api/reports/{t}.csv?date=2022-10-19{format}")).StatusCode);
     }
 
+    /// <summary>
+    /// An ATD's name comes from a hand-made file: one that starts like a formula must open as text in a
+    /// spreadsheet (CSV injection), while the numbers of the same rows stay numbers.
+    /// </summary>
+    [Fact]
+    public async Task Text_a_spreadsheet_would_run_as_a_formula_is_written_as_text()
+    {
+        var m = await Build(ReportsDatabase.October);
+        string[] names = ["=HYPERLINK(\"http://example.org\";\"clic\")", "+33 1 23", "-Nord", "@SOMME(A1)", "Atd ordinaire"];
+        Assert.NotEmpty(m.Atd.Atds);
+        var atds = names.Select((n, i) => m.Atd.Atds[i % m.Atd.Atds.Count] with { Name = n }).ToList();
+        m = m with { Atd = m.Atd with { Atds = atds } };
+
+        var csv = Encoding.UTF8.GetString(CsvReport.Render(ReportTables.Get("atd", m), CsvDialect.French));
+        using var reader = new CsvReader(new StringReader(csv.TrimStart('\uFEFF')), new CsvConfiguration(Fr.Culture) { Delimiter = ";" });
+        var rows = reader.GetRecords<dynamic>().Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(["'" + names[0], "'" + names[1], "'" + names[2], "'" + names[3], names[4]], rows.Select(r => (string)r["ATD"]));
+        Assert.Equal(atds.Select(a => a.Obliged), rows.Select(r => long.Parse((string)r["Obligées"], CultureInfo.InvariantCulture)));
+
+        // XLSX: cells are typed, so the name is a string cell and no sheet holds a formula.
+        var bytes = XlsxReport.Render(m);
+        using var zip = new ZipArchive(new MemoryStream(bytes));
+        foreach (var e in zip.Entries.Where(e => e.FullName.StartsWith("xl/worksheets/sheet")))
+        {
+            using var r = new StreamReader(e.Open());
+            Assert.DoesNotMatch(@"<(\w+:)?f[\s>]", await r.ReadToEndAsync());
+        }
+        Assert.Equal(names, ReadWorkbook(bytes)["ATD"].Take(names.Length).Select(r => (string?)r["ATD"]));
+    }
+
     [Fact]
     public async Task Charts_are_served_as_png_and_svg()
     {
