@@ -4,8 +4,9 @@ namespace Observatoire.Hardening;
 /// Response headers of every answer, and CORS for the public data.
 /// <list type="bullet">
 /// <item>Content-Security-Policy: scripts, styles, images, fonts and requests from this site only, no
-/// inline script, no plugin, no framing. Inline <c>style=""</c> attributes are still allowed
-/// (<c>style-src-attr</c>) because the page's legend swatches use them; &lt;style&gt; elements are not.</item>
+/// inline script or style (neither &lt;style&gt; elements nor <c>style=""</c> attributes: the page and
+/// Leaflet set styles through the CSSOM, <c>element.style</c>, which a policy does not govern), no
+/// plugin, no framing.</item>
 /// <item>X-Content-Type-Options nosniff (a CSV or JSON body is never run as a script), Referrer-Policy,
 /// X-Frame-Options DENY for browsers without frame-ancestors. The Server header is off (Kestrel).</item>
 /// <item>CORS: any origin may GET (or HEAD) the public data — tiles, GeoJSON, /api, OData — so other
@@ -17,7 +18,7 @@ public static class SecurityHeaders
     public const string PublicReadPolicy = "public-read";
 
     public const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; style-src-elem 'self'; style-src-attr 'unsafe-inline'; " +
+        "default-src 'self'; script-src 'self'; style-src 'self'; " +
         "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; " +
         "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
