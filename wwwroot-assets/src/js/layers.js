@@ -55,7 +55,9 @@ function classOf(p) {
 
 /* ---------- Areas ---------- */
 let areaLayer = null, areaLevel = null, areaKey = null, outlineLayer = null, outlineKey = null, areaFeatures = [];
-let firstChoropleth = null, loadSeq = 0;
+let firstChoropleth = null, loadSeq = 0, firstDrawn;
+/** Settles once the first map view is drawn (or could not be): what the rest of the page waits for. */
+export const mapFirstDrawn = new Promise((resolve) => { firstDrawn = resolve; });
 
 function areaStyle(f) {
   const selected = f.id === state.sel;
@@ -95,6 +97,7 @@ export function loadAreas() {
     mapEl.dataset.features = '0';
     loadOutlines();
     updateLegend();
+    firstDrawn();
     return Promise.resolve();
   }
   if (outlineLayer) { map.removeLayer(outlineLayer); outlineLayer = null; outlineKey = null; }
@@ -125,9 +128,10 @@ export function loadAreas() {
     if (firstChoropleth == null) {
       firstChoropleth = performance.now();
       performance.mark('first-choropleth');
+      firstDrawn();
     }
     updateLegend();
-  }).catch((e) => showMapMessage('La carte n’a pas pu être chargée (' + e.message + ').'));
+  }).catch((e) => { firstDrawn(); showMapMessage('La carte n’a pas pu être chargée (' + e.message + ').'); });
 }
 
 function tooltip(lines) {

@@ -3,7 +3,7 @@
 // CDN, no basemap: the choropleth is the map). The view state lives in the URL hash (state.js).
 import { $, el, fill, fmtDate } from './dom.js';
 import { state, readHash, writeHash, isWriting, filterQuery } from './state.js';
-import { map, PLACES, connect, loadAreas, syncTiles, syncAtd, syncLabels, updateLegend, updateFocusable, restyleSelection, updateDateBanner } from './layers.js';
+import { map, PLACES, connect, loadAreas, syncTiles, syncAtd, syncLabels, updateLegend, updateFocusable, restyleSelection, updateDateBanner, mapFirstDrawn } from './layers.js';
 import { showCard, hideCard, connectCard } from './card.js';
 import { initSearch } from './search.js';
 import { loadProgress, loadTimeline, dateChoices } from './progress.js';
@@ -112,7 +112,9 @@ initSearch((r) => {
 initTable((id) => select(id, true));
 initDirectory(selectAtd);
 applyHash();
-loadTable();
+// The map first: the table sits below the fold (further down on a phone), so it is asked for once the
+// first map view is drawn, instead of its rows waiting behind the map's drawing on the main thread.
+mapFirstDrawn.then(() => loadTable());
 // The timeline first: the "no observation" notice names the nearest published edition from it.
 loadTimeline().then(loadProgress).then(({ observed }) => { if (state.date) updateDateBanner('Carte au ' + fmtDate(state.date) + (observed ? '' : ' — pas d’observation à cette date')); })
   .catch(() => fill($('gauge'), el('p', { class: 'note' }, 'Progression indisponible.')));

@@ -28,8 +28,9 @@ export function odataFilter() {
   return f.join(' and ');
 }
 export function odataQuery(extra) {
-  // PostgreSQL sorts nulls first in descending order: unknown values go last either way.
-  const order = (t.desc ? t.sort + ' eq null,' + t.sort + ' desc' : t.sort) + ',Id';
+  // Unknown values last either way: the service sorts nulls as OData says (the smallest value, so last
+  // in descending order, which an index serves for the default sort); ascending asks for it.
+  const order = (t.desc ? t.sort + ' desc' : t.sort + ' eq null,' + t.sort) + ',Id';
   const q = new URLSearchParams({ $filter: odataFilter(), $select: SELECT.join(','), $orderby: order, ...extra });
   if (t.q) q.set('$search', '"' + t.q.replace(/"/g, '') + '"');
   return '/odata/Collectivites?' + q.toString();
@@ -94,7 +95,10 @@ async function exportCsv() {
         r.IsObliged ? 'oui' : 'non', r.IsOpen ? 'oui' : 'non', r.FirstSeenOpen, r.DatasetCount]);
       url = d['@odata.nextLink'] || null;
     }
-    const cell = (v) => (v == null ? '' : /[";\n]/.test(String(v)) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v));
+    // Text starting like a formula (= + - @) gets an apostrophe so that a spreadsheet shows it as text
+    // (CSV injection: names come from hand-made files); the server's CSV does the same (CsvReport.AsText).
+    const text = (v) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? "'" + v : String(v));
+    const cell = (v) => (v == null ? '' : /[";\n]/.test(text(v)) ? '"' + text(v).replace(/"/g, '""') + '"' : text(v));
     const blob = new Blob(['\ufeff' + lines.map((l) => l.map(cell).join(';')).join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
     const a = el('a', { href: URL.createObjectURL(blob), download: 'observatoire-collectivites.csv' });
     document.body.append(a); a.click(); a.remove();
