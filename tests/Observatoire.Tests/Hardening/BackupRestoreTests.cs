@@ -12,8 +12,7 @@ namespace Observatoire.Tests.Hardening;
 /// same answers from the API. The restored copy then serves to check that an import the guards refuse
 /// goes through with --accepter-changement.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class BackupRestoreTests(LoadedDatabase db)
+public sealed class BackupRestoreTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static readonly string[] Answers =
     [

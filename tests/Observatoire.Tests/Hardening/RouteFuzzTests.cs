@@ -16,8 +16,7 @@ namespace Observatoire.Tests.Hardening;
 /// hundred bad values: no answer is a 5xx, every error is a problem body (the OData error format under
 /// /odata), and no row of the database changes.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class RouteFuzzTests(LoadedDatabase db)
+public sealed class RouteFuzzTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     /// <summary>A valid value per route parameter name, so the other parameters are reached.</summary>
     static readonly Dictionary<string, string> Valid = new(StringComparer.OrdinalIgnoreCase)

@@ -41,11 +41,13 @@ public abstract class TestDatabase : IAsyncLifetime
 /// A database of its own for one test class (a class fixture), dropped after it: for the classes
 /// that re-import or change rows, which then run in parallel with the others without being seen.
 /// </summary>
-public sealed class LoadedDatabase : TestDatabase
+public abstract class OwnDatabase : TestDatabase
 {
+    protected abstract Task<string> CopyAsync();
+
     protected override async Task<(string, NpgsqlDataSource)> OpenAsync()
     {
-        var cs = await TemplateDatabases.CopyOfLoadedAsync("loaded");
+        var cs = await CopyAsync();
         return (cs, Database.CreateDataSource(cs));
     }
 
@@ -55,6 +57,18 @@ public sealed class LoadedDatabase : TestDatabase
         await DataSource.DisposeAsync();
         await TestEnvironment.DropDatabaseAsync(ConnectionString);
     }
+}
+
+/// <summary>Every bundled data set, as after <c>scripts/run.sh</c>.</summary>
+public sealed class LoadedDatabase : OwnDatabase
+{
+    protected override Task<string> CopyAsync() => TemplateDatabases.CopyOfLoadedAsync("loaded");
+}
+
+/// <summary>The reference list only (no status, ATD, milestones): for the classes that re-import it.</summary>
+public sealed class ReferenceDatabase : OwnDatabase
+{
+    protected override Task<string> CopyAsync() => TemplateDatabases.CopyOfReferenceAsync("reference");
 }
 
 /// <summary>

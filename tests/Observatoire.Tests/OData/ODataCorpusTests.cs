@@ -12,8 +12,7 @@ namespace Observatoire.Tests.OData;
 /// 5xx (other than 501, "not implemented"), every body is read to its end, and no error message shows
 /// what only the service knows (SQLSTATE codes, CLR/LINQ types, the library's setting names).
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed partial class ODataCorpusTests(LoadedDatabase db)
+public sealed partial class ODataCorpusTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     const string Full = "application/json;odata.metadata=full";
 

@@ -11,8 +11,7 @@ namespace Observatoire.Tests.OData;
 /// What Power Query (Excel, Power BI) does by default, end to end, with its headers; the right
 /// answers it relies on (nulls in $orderby, StatusOn's segment); the per-request time budget.
 /// </summary>
-[Collection(LoadedCollection.Name)]
-public sealed class PowerQueryTests(LoadedDatabase db)
+public sealed class PowerQueryTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     /// <summary>The headers OData.Feed sends (Implementation 2.0).</summary>
     static HttpClient PowerQuery(HttpClient http)

@@ -4,8 +4,12 @@ using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Reference;
 
-/// <summary>Importing again changes nothing; a bad file or an interrupted import changes nothing either.</summary>
-public sealed class ImportTransactionTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
+/// <summary>
+/// Importing again changes nothing; a bad file or an interrupted import changes nothing either. On the
+/// reference list alone: what the reference import writes is what is fingerprinted (the status and ATD
+/// refreshes it ends with are the status import's tests).
+/// </summary>
+public sealed class ImportTransactionTests(ReferenceDatabase db) : IClassFixture<ReferenceDatabase>
 {
     /// A fingerprint of every row the reference import writes (geometry as WKB hashes).
     Task<string> Fingerprint() => db.ScalarAsync<string>("""
