@@ -66,38 +66,15 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
 
         await using (var cmd = new NpgsqlCommand("delete from accompanied_commune; delete from atd_coverage; delete from atd;", conn, tx))
             await cmd.ExecuteNonQueryAsync(ct);
-        await using (var w = await conn.BeginBinaryImportAsync(
-            "copy atd (id, name, kind, scale, siren, perimeter_type, perimeter_codes, seasons, source, note) from stdin (format binary)", ct))
-        {
-            foreach (var a in kept)
-            {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(a.Id, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(a.Name, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(a.Kind, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(a.Scale, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(a.Siren, NpgsqlDbType.Char, ct);
-                await w.WriteNullableAsync(a.PerimeterType, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(a.Codes, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
-                await w.WriteAsync(a.Seasons, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(a.Source, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(a.Note, NpgsqlDbType.Text, ct);
-            }
-            await w.CompleteAsync(ct);
-        }
-        await using (var w = await conn.BeginBinaryImportAsync("copy accompanied_commune (atd_id, insee, name, phase, source) from stdin (format binary)", ct))
-        {
-            foreach (var c in keptAcc.DistinctBy(c => (c.AtdId, c.Insee)))
-            {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(c.AtdId, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(c.Insee, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(c.Name, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(c.Phase, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(c.Source, NpgsqlDbType.Text, ct);
-            }
-            await w.CompleteAsync(ct);
-        }
+        await conn.CopyAsync("atd", kept, ct,
+            new("id", NpgsqlDbType.Text, a => a.Id), new("name", NpgsqlDbType.Text, a => a.Name), new("kind", NpgsqlDbType.Text, a => a.Kind),
+            new("scale", NpgsqlDbType.Text, a => a.Scale), new("siren", NpgsqlDbType.Char, a => a.Siren),
+            new("perimeter_type", NpgsqlDbType.Text, a => a.PerimeterType),
+            new("perimeter_codes", NpgsqlDbType.Array | NpgsqlDbType.Text, a => a.Codes), new("seasons", NpgsqlDbType.Array | NpgsqlDbType.Text, a => a.Seasons),
+            new("source", NpgsqlDbType.Text, a => a.Source), new("note", NpgsqlDbType.Text, a => a.Note));
+        await conn.CopyAsync("accompanied_commune", keptAcc.DistinctBy(c => (c.AtdId, c.Insee)), ct,
+            new("atd_id", NpgsqlDbType.Text, c => c.AtdId), new("insee", NpgsqlDbType.Text, c => c.Insee),
+            new("name", NpgsqlDbType.Text, c => c.Name), new("phase", NpgsqlDbType.Text, c => c.Phase), new("source", NpgsqlDbType.Text, c => c.Source));
         await StatusImporter.InsertRejections(conn, release, "atd", rejected, ct);
         await AtdCoverage.RefreshAsync(conn, ct);
         await tx.CommitAsync(ct);

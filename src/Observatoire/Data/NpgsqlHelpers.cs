@@ -3,7 +3,10 @@ using NpgsqlTypes;
 
 namespace Observatoire.Data;
 
-/// <summary>The two small Npgsql helpers every importer and the migrator need, in one place.</summary>
+/// <summary>One column of a binary COPY: its name, its PostgreSQL type and its value in a row (null writes NULL).</summary>
+public sealed record CopyColumn<T>(string Name, NpgsqlDbType Type, Func<T, object?> Value);
+
+/// <summary>The small Npgsql helpers every importer and the migrator need, in one place.</summary>
 public static class NpgsqlHelpers
 {
     /// <summary>
@@ -17,11 +20,21 @@ public static class NpgsqlHelpers
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Writes a value, or NULL, in a binary COPY row.</summary>
-    public static Task WriteNullableAsync(this NpgsqlBinaryImporter w, string? value, NpgsqlDbType type, CancellationToken ct) =>
-        value is null ? w.WriteNullAsync(ct) : w.WriteAsync(value, type, ct);
-
-    /// <inheritdoc cref="WriteNullableAsync(NpgsqlBinaryImporter, string?, NpgsqlDbType, CancellationToken)"/>
-    public static Task WriteNullableAsync(this NpgsqlBinaryImporter w, int? value, NpgsqlDbType type, CancellationToken ct) =>
-        value is { } v ? w.WriteAsync(v, type, ct) : w.WriteNullAsync(ct);
+    /// <summary>
+    /// <c>COPY table (columns) FROM STDIN (FORMAT BINARY)</c> of <paramref name="rows"/>, on the connection's
+    /// current transaction. Each column is named once, next to the value written for it: a column list in
+    /// the COPY statement and a sequence of writes kept in step by hand can drift apart silently.
+    /// </summary>
+    public static async Task CopyAsync<T>(this NpgsqlConnection conn, string table, IEnumerable<T> rows, CancellationToken ct, params CopyColumn<T>[] columns)
+    {
+        await using var w = await conn.BeginBinaryImportAsync($"copy {table} ({string.Join(", ", columns.Select(c => c.Name))}) from stdin (format binary)", ct);
+        foreach (var row in rows)
+        {
+            await w.StartRowAsync(ct);
+            foreach (var c in columns)
+                if (c.Value(row) is { } v) await w.WriteAsync(v, c.Type, ct);
+                else await w.WriteNullAsync(ct);
+        }
+        await w.CompleteAsync(ct);
+    }
 }

@@ -66,18 +66,10 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         await CopyFormer(conn, rows.Former, ct);
 
         Step($"Écriture de {communesGeo.Count + depGeo.Count + regGeo.Count:N0} contours (COPY binaire)");
-        await using (var w = await conn.BeginBinaryImportAsync("copy stage_geo (level, code, geom) from stdin (format binary)", ct))
-        {
-            foreach (var (level, list) in new[] { ("commune", communesGeo), ("departement", depGeo), ("region", regGeo) })
-                foreach (var b in list)
-                {
-                    await w.StartRowAsync(ct);
-                    await w.WriteAsync(level, NpgsqlDbType.Text, ct);
-                    await w.WriteAsync(b.Code, NpgsqlDbType.Text, ct);
-                    await w.WriteAsync(b.Geom, NpgsqlDbType.Geometry, ct);
-                }
-            await w.CompleteAsync(ct);
-        }
+        var boundaries = new[] { ("commune", communesGeo), ("departement", depGeo), ("region", regGeo) }
+            .SelectMany(l => l.Item2.Select(b => (Level: l.Item1, b.Code, b.Geom)));
+        await conn.CopyAsync("stage_geo", boundaries, ct,
+            new("level", NpgsqlDbType.Text, b => b.Level), new("code", NpgsqlDbType.Text, b => b.Code), new("geom", NpgsqlDbType.Geometry, b => b.Geom));
         await conn.ExecAsync("create index on stage_geo (level, code); analyze stage_geo; analyze stage_collectivite;", ct);
 
         Step("Mise à jour des collectivités (ajouts, changements, retraits)");
@@ -217,51 +209,23 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
     static int? SumOrNull(List<CogReader.CommuneJson> members) =>
         members.Any(m => m.Population is not null) ? checked((int)members.Sum(m => (long)(m.Population ?? 0))) : null;
 
-    async Task CopyCollectivites(NpgsqlConnection conn, List<Row> rows, CancellationToken ct)
-    {
-        await using var w = await conn.BeginBinaryImportAsync("""
-            copy stage_collectivite (id, siren, code, type, name, population, population_band, departement_code, region_code,
-              epci_siren, ept_siren, zone, is_overseas_collectivity, member_count, is_obliged, has_geometry, search_name, vintage)
-            from stdin (format binary)
-            """, ct);
-        foreach (var r in rows)
-        {
-            await w.StartRowAsync(ct);
-            await w.WriteAsync(r.Id, NpgsqlDbType.Text, ct);
-            await w.WriteNullableAsync(r.Siren, NpgsqlDbType.Char, ct);
-            await w.WriteAsync(r.Code, NpgsqlDbType.Text, ct);
-            await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
-            await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
-            if (r.Population is { } p) await w.WriteAsync(p, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
-            await w.WriteNullAsync(ct);   // population_band: derived by the SQL function population_band() on insert
-            await w.WriteNullableAsync(r.DepartementCode, NpgsqlDbType.Text, ct);
-            await w.WriteNullableAsync(r.RegionCode, NpgsqlDbType.Text, ct);
-            await w.WriteNullableAsync(r.EpciSiren, NpgsqlDbType.Char, ct);
-            await w.WriteNullableAsync(r.EptSiren, NpgsqlDbType.Char, ct);
-            await w.WriteAsync(r.Zone, NpgsqlDbType.Text, ct);
-            await w.WriteAsync(r.Overseas, NpgsqlDbType.Boolean, ct);
-            if (r.MemberCount is { } m) await w.WriteAsync(m, NpgsqlDbType.Integer, ct); else await w.WriteNullAsync(ct);
-            await w.WriteAsync(false, NpgsqlDbType.Boolean, ct);
-            await w.WriteAsync(false, NpgsqlDbType.Boolean, ct);
-            await w.WriteAsync("", NpgsqlDbType.Text, ct); // search_name: computed by search_key() in SQL
-            await w.WriteAsync(r.Vintage, NpgsqlDbType.Text, ct);
-        }
-        await w.CompleteAsync(ct);
-    }
+    static Task CopyCollectivites(NpgsqlConnection conn, List<Row> rows, CancellationToken ct) =>
+        conn.CopyAsync("stage_collectivite", rows, ct,
+            new("id", NpgsqlDbType.Text, r => r.Id), new("siren", NpgsqlDbType.Char, r => r.Siren),
+            new("code", NpgsqlDbType.Text, r => r.Code), new("type", NpgsqlDbType.Text, r => r.Type),
+            new("name", NpgsqlDbType.Text, r => r.Name), new("population", NpgsqlDbType.Integer, r => r.Population),
+            new("departement_code", NpgsqlDbType.Text, r => r.DepartementCode), new("region_code", NpgsqlDbType.Text, r => r.RegionCode),
+            new("epci_siren", NpgsqlDbType.Char, r => r.EpciSiren), new("ept_siren", NpgsqlDbType.Char, r => r.EptSiren),
+            new("zone", NpgsqlDbType.Text, r => r.Zone), new("is_overseas_collectivity", NpgsqlDbType.Boolean, r => r.Overseas),
+            new("member_count", NpgsqlDbType.Integer, r => r.MemberCount), new("vintage", NpgsqlDbType.Text, r => r.Vintage),
+            new("search_name", NpgsqlDbType.Text, _ => ""));   // not null; the insert into collectivite computes it (search_key)
+    // population_band, is_obliged and has_geometry are left to their defaults here: the insert into
+    // collectivite derives the band (population_band()), the rules set the others.
 
-    static async Task CopyFormer(NpgsqlConnection conn, List<Former> rows, CancellationToken ct)
-    {
-        await using var w = await conn.BeginBinaryImportAsync("copy stage_former (code, kind, name, current_code) from stdin (format binary)", ct);
-        foreach (var r in rows)
-        {
-            await w.StartRowAsync(ct);
-            await w.WriteAsync(r.Code, NpgsqlDbType.Text, ct);
-            await w.WriteAsync(r.Kind, NpgsqlDbType.Text, ct);
-            await w.WriteNullableAsync(r.Name, NpgsqlDbType.Text, ct);
-            await w.WriteAsync(r.CurrentCode, NpgsqlDbType.Text, ct);
-        }
-        await w.CompleteAsync(ct);
-    }
+    static Task CopyFormer(NpgsqlConnection conn, List<Former> rows, CancellationToken ct) =>
+        conn.CopyAsync("stage_former", rows, ct,
+            new("code", NpgsqlDbType.Text, r => r.Code), new("kind", NpgsqlDbType.Text, r => r.Kind),
+            new("name", NpgsqlDbType.Text, r => r.Name), new("current_code", NpgsqlDbType.Text, r => r.CurrentCode));
 
 
     // ---- geometry -------------------------------------------------------------------------------
@@ -341,15 +305,8 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             var mid = CoverageSimplifier.Simplify(geoms, ZoomBands.MidTolerance);
             var low = CoverageSimplifier.Simplify(geoms, ZoomBands.LowTolerance);
             log.WriteLine($"    {level} : {ids.Count:N0} géométries, {geoms.Sum(g => (long)g.NumPoints):N0} → {mid.Sum(g => (long)g.NumPoints):N0} (moyen) → {low.Sum(g => (long)g.NumPoints):N0} (bas) sommets, {sw.Elapsed.TotalSeconds:F1} s");
-            await using var w = await conn.BeginBinaryImportAsync("copy stage_simplified (id, geom_mid, geom_low) from stdin (format binary)", ct);
-            for (var i = 0; i < ids.Count; i++)
-            {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(ids[i], NpgsqlDbType.Text, ct);
-                await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(mid[i], NpgsqlDbType.Geometry, ct);
-                await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(low[i], NpgsqlDbType.Geometry, ct);
-            }
-            await w.CompleteAsync(ct);
+            await conn.CopyAsync("stage_simplified", Enumerable.Range(0, ids.Count), ct,
+                new("id", NpgsqlDbType.Text, i => ids[i]), new("geom_mid", NpgsqlDbType.Geometry, i => mid[i]), new("geom_low", NpgsqlDbType.Geometry, i => low[i]));
         }
         // Simplification can make a ring touch itself: repair, keeping polygons only.
         await conn.ExecAsync("""

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
+using Observatoire.Data;
 using Observatoire.Import;
 
 namespace Observatoire.Status;
@@ -75,21 +76,11 @@ public static class PlatformsAndMilestones
         await using var conn = await db.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await using (var cmd = new NpgsqlCommand("delete from platform", conn, tx)) await cmd.ExecuteNonQueryAsync(ct);
-        await using (var w = await conn.BeginBinaryImportAsync(
-            "copy platform (id, name, url, type, collaboration_mode, technology, hosted_sirens, source) from stdin (format binary)", ct))
-        {
-            foreach (var r in rows)
-            {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(r.Id, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
-                foreach (var v in new[] { r.Url, r.Type, r.Mode, r.Technology })
-                    if (v is null) await w.WriteNullAsync(ct); else await w.WriteAsync(v, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(r.Hosted, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
-                await w.WriteAsync(r.Source, NpgsqlDbType.Text, ct);
-            }
-            await w.CompleteAsync(ct);
-        }
+        await conn.CopyAsync("platform", rows, ct,
+            new("id", NpgsqlDbType.Text, r => r.Id), new("name", NpgsqlDbType.Text, r => r.Name), new("url", NpgsqlDbType.Text, r => r.Url),
+            new("type", NpgsqlDbType.Text, r => r.Type), new("collaboration_mode", NpgsqlDbType.Text, r => r.Mode),
+            new("technology", NpgsqlDbType.Text, r => r.Technology), new("hosted_sirens", NpgsqlDbType.Array | NpgsqlDbType.Text, r => r.Hosted),
+            new("source", NpgsqlDbType.Text, r => r.Source));
         if (rejected.Count > 0)
         {
             var release = await NewRelease(conn, "platforms", Path.GetFileName(path), ImportFiles.Checksum([path]), ct);

@@ -66,29 +66,14 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
             create temp table stage_obs (line int, siren char(9), name text, type text, departement text, region text,
               location geometry(Point, 4326), datasets_local int, datasets_datagouv int, platforms text, url text, population int) on commit drop
             """, ct);
-        await using (var w = await conn.BeginBinaryImportAsync(
-            "copy stage_obs (line, siren, name, type, departement, region, location, datasets_local, datasets_datagouv, platforms, url, population) from stdin (format binary)", ct))
-        {
-            foreach (var r in snapshot.Rows)
-            {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
-                await w.WriteAsync(r.Siren, NpgsqlDbType.Char, ct);
-                await w.WriteAsync(r.Name, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(r.Type, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(r.Departement, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(r.Region, NpgsqlDbType.Text, ct);
-                if (r.Lat is { } lat && r.Lon is { } lon)
-                    await w.WriteAsync<NetTopologySuite.Geometries.Geometry>(Wgs84.CreatePoint(new Coordinate(lon, lat)), NpgsqlDbType.Geometry, ct);
-                else await w.WriteNullAsync(ct);
-                await w.WriteNullableAsync(r.DatasetsLocal, NpgsqlDbType.Integer, ct);
-                await w.WriteNullableAsync(r.DatasetsDatagouv, NpgsqlDbType.Integer, ct);
-                await w.WriteNullableAsync(r.Platforms, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(r.Url, NpgsqlDbType.Text, ct);
-                await w.WriteNullableAsync(r.Population, NpgsqlDbType.Integer, ct);
-            }
-            await w.CompleteAsync(ct);
-        }
+        await conn.CopyAsync("stage_obs", snapshot.Rows, ct,
+            new("line", NpgsqlDbType.Integer, r => r.Line), new("siren", NpgsqlDbType.Char, r => r.Siren),
+            new("name", NpgsqlDbType.Text, r => r.Name), new("type", NpgsqlDbType.Text, r => r.Type),
+            new("departement", NpgsqlDbType.Text, r => r.Departement), new("region", NpgsqlDbType.Text, r => r.Region),
+            new("location", NpgsqlDbType.Geometry, r => r.Lat is { } lat && r.Lon is { } lon ? Wgs84.CreatePoint(new Coordinate(lon, lat)) : null),
+            new("datasets_local", NpgsqlDbType.Integer, r => r.DatasetsLocal), new("datasets_datagouv", NpgsqlDbType.Integer, r => r.DatasetsDatagouv),
+            new("platforms", NpgsqlDbType.Text, r => r.Platforms), new("url", NpgsqlDbType.Text, r => r.Url),
+            new("population", NpgsqlDbType.Integer, r => r.Population));
 
         // Positional parameters allow one statement per command: the three run in order in the transaction.
         foreach (var sql in new[]
@@ -201,18 +186,8 @@ public sealed class StatusImporter(NpgsqlDataSource db, TextWriter log)
         foreach (var n in r.Rejections) log.WriteLine($"    REJETÉE ligne {n.Line} : {n.Reason}");
     }
 
-    internal static async Task InsertRejections(NpgsqlConnection conn, int releaseId, string file, IEnumerable<RowNote> rejected, CancellationToken ct)
-    {
-        await using var w = await conn.BeginBinaryImportAsync("copy import_rejection (release_id, file, line, reason, raw) from stdin (format binary)", ct);
-        foreach (var r in rejected)
-        {
-            await w.StartRowAsync(ct);
-            await w.WriteAsync(releaseId, NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(file, NpgsqlDbType.Text, ct);
-            await w.WriteAsync(r.Line, NpgsqlDbType.Integer, ct);
-            await w.WriteAsync(r.Reason, NpgsqlDbType.Text, ct);
-            await w.WriteNullableAsync(r.Raw, NpgsqlDbType.Text, ct);
-        }
-        await w.CompleteAsync(ct);
-    }
+    internal static Task InsertRejections(NpgsqlConnection conn, int releaseId, string file, IEnumerable<RowNote> rejected, CancellationToken ct) =>
+        conn.CopyAsync("import_rejection", rejected, ct,
+            new("release_id", NpgsqlDbType.Integer, _ => releaseId), new("file", NpgsqlDbType.Text, _ => file),
+            new("line", NpgsqlDbType.Integer, r => r.Line), new("reason", NpgsqlDbType.Text, r => r.Reason), new("raw", NpgsqlDbType.Text, r => r.Raw));
 }
