@@ -17,7 +17,17 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
     static string October => Path.Combine(TestEnvironment.DataDir, "odf", "organisations-2022-10-19.csv");
 
     /// <summary>Runs the command line as a user would, on the test database; returns the exit code and what it printed.</summary>
+    /// <summary>Console.Out is one per process: two CLI runs redirecting it at once would swap each other's output.</summary>
+    static readonly SemaphoreSlim ConsoleLock = new(1, 1);
+
     internal static async Task<(int Code, string Output)> Cli(string connectionString, params string[] args)
+    {
+        await ConsoleLock.WaitAsync();
+        try { return await RunRedirected(connectionString, args); }
+        finally { ConsoleLock.Release(); }
+    }
+
+    static async Task<(int Code, string Output)> RunRedirected(string connectionString, string[] args)
     {
         var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
