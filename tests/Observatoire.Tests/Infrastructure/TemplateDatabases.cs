@@ -42,7 +42,10 @@ public static class TemplateDatabases
         await Exec(admin, "select pg_advisory_lock(hashtext('observatoire test templates'))");
         try
         {
-            var existing = await Names(admin);
+            // Under the lock nobody else is building: half-built templates are leftovers of an interrupted run.
+            foreach (var stale in await Names(admin, "obs_test_tpl_%"))
+                await Exec(admin, $"drop database if exists \"{stale}\" with (force)");
+            var existing = await Names(admin, Prefix + "%");
             var fresh = Environment.GetEnvironmentVariable("OBS_TEST_FRESH_TEMPLATES") == "1";
             foreach (var old in existing.Where(n => fresh || !n.EndsWith(key)))
                 await Exec(admin, $"drop database if exists \"{old}\" with (force)");
@@ -99,9 +102,9 @@ public static class TemplateDatabases
         return Convert.ToHexStringLower(sha.GetHashAndReset())[..12];
     }
 
-    static async Task<List<string>> Names(NpgsqlConnection admin)
+    static async Task<List<string>> Names(NpgsqlConnection admin, string like)
     {
-        await using var cmd = new NpgsqlCommand($"select datname from pg_database where datname like '{Prefix}%'", admin);
+        await using var cmd = new NpgsqlCommand("select datname from pg_database where datname like $1", admin) { Parameters = { new() { Value = like } } };
         await using var r = await cmd.ExecuteReaderAsync();
         var names = new List<string>();
         while (await r.ReadAsync()) names.Add(r.GetString(0));
