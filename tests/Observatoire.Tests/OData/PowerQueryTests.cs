@@ -9,9 +9,10 @@ namespace Observatoire.Tests.OData;
 
 /// <summary>
 /// What Power Query (Excel, Power BI) does by default, end to end, with its headers; the right
-/// answers it relies on (nulls in $orderby, StatusOn's segment); the per-request time budget.
+/// answers it relies on (nulls in $orderby, StatusOn's segment); the per-request time budget. A
+/// database of its own: the budget test checks that no query is left running on it afterwards.
 /// </summary>
-public sealed class PowerQueryTests(SharedDatabase db) : IClassFixture<SharedDatabase>
+public sealed class PowerQueryTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     /// <summary>The headers OData.Feed sends (Implementation 2.0).</summary>
     static HttpClient PowerQuery(HttpClient http)
