@@ -275,6 +275,14 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
               .map(e => e.tagName + '.' + e.className + ' ' + getComputedStyle(e).fontSize).slice(0, 8)
             """);
         Assert.Empty(tiny);
+        // The overseas insets are whole on screen: not under the attribution, which wraps on a phone.
+        var hidden = await page.EvaluateAsync<string[]>("""
+            (() => { const a = document.querySelector('.leaflet-control-attribution').getBoundingClientRect();
+              return [...document.querySelectorAll('.insets .inset')].map(e => e.getBoundingClientRect())
+                .filter(r => r.bottom > a.top && r.top < a.bottom && r.right > a.left && r.left < a.right)
+                .map(r => Math.round(r.left) + ',' + Math.round(r.top)); })()
+            """);
+        Assert.Empty(hidden);
         // A swipe on the panel (outside the map) scrolls the page.
         var panel = (await page.Locator("#progress").BoundingBoxAsync())!;
         await page.Mouse.MoveAsync(panel.X + 20, Math.Min(panel.Y + 20, 800));
