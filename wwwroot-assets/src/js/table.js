@@ -97,8 +97,10 @@ async function exportCsv() {
     }
     // Text starting like a formula (= + - @) gets an apostrophe so that a spreadsheet shows it as text
     // (CSV injection: names come from hand-made files); the server's CSV does the same (CsvReport.AsText).
-    const text = (v) => (typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? "'" + v : String(v));
-    const cell = (v) => (v == null ? '' : /[";\n]/.test(text(v)) ? '"' + text(v).replace(/"/g, '""') + '"' : text(v));
+    const cell = (v) => {
+      const t = v == null ? '' : typeof v === 'string' && /^[=+\-@\t\r]/.test(v) ? "'" + v : String(v);
+      return /[";\n]/.test(t) ? '"' + t.replace(/"/g, '""') + '"' : t;
+    };
     const blob = new Blob(['\ufeff' + lines.map((l) => l.map(cell).join(';')).join('\r\n') + '\r\n'], { type: 'text/csv;charset=utf-8' });
     const a = el('a', { href: URL.createObjectURL(blob), download: 'observatoire-collectivites.csv' });
     document.body.append(a); a.click(); a.remove();
