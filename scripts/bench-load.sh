@@ -23,20 +23,7 @@ done
 
 ensure_dotnet; ensure_cluster; ensure_npm_packages
 apt_install wrk
-psql_admin -tAc "select 1 from pg_database where datname = '$DB'" postgres | grep -q 1 || psql_admin -c "create database $DB" postgres
-export ConnectionStrings__Observatoire="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$DB;Maximum Pool Size=20;Timeout=5"
-build_app
-APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
-dotnet "$APP" load-if-empty >/dev/null
-
-mkdir -p "$REPO/out"
-say "Démarrage de l'application (Release) sur le port $PORT…"
-(cd "$REPO/src/Observatoire" && exec dotnet "$APP" --urls "http://127.0.0.1:$PORT" >"$REPO/out/bench-load-server.log" 2>&1) &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 60); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.5; done
-curl -sf "$BASE/health" >/dev/null || die "l'application ne répond pas (voir out/bench-load-server.log)"
+start_bench_app "$DB" "$PORT" bench-load-server.log
 
 LUA="$REPO/scripts/bench-load/mixed.lua"
 run() { # $1 class, $2 connections, $3 seconds

@@ -26,22 +26,9 @@ done
 ensure_dotnet; ensure_cluster; ensure_npm_packages
 apt_install wrk chromium postgresql-contrib
 command -v pgbench >/dev/null || PATH="$PG_BIN:$PATH"
-psql_admin -tAc "select 1 from pg_database where datname = '$DB'" postgres | grep -q 1 || psql_admin -c "create database $DB" postgres
-export ConnectionStrings__Observatoire="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$DB;Maximum Pool Size=20;Timeout=5"
 export Map__HonourClientNoCache=true   # MODE=nocache measures the uncached path
 export RateLimits__PerClient=false     # wrk is one client: measure the endpoints, not the per-client limits
-build_app
-APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
-dotnet "$APP" load-if-empty >/dev/null
-
-say "Démarrage de l'application (Release) sur le port $PORT…"
-mkdir -p "$REPO/out"   # git-ignored: absent from a fresh clone
-(cd "$REPO/src/Observatoire" && exec dotnet "$APP" --urls "http://127.0.0.1:$PORT" >"$REPO/out/bench-map-server.log" 2>&1) &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 1 60); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.5; done
-curl -sf "$BASE/health" >/dev/null || die "l'application ne répond pas (voir out/bench-map-server.log)"
+start_bench_app "$DB" "$PORT" bench-map-server.log
 
 HERE="$REPO/scripts/bench-map"; TMP="$(mktemp -d)"
 PSQL=(psql -X -q -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -d "$DB")

@@ -147,3 +147,23 @@ build_app() {
   dotnet build "$REPO/src/Observatoire/Observatoire.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly \
     || die "la compilation a échoué"
 }
+
+# Benchmarks: the Release build serving database $1 (created, and loaded when empty) on 127.0.0.1:$2,
+# its log in out/$3, stopped when the calling script exits. Sets APP (the DLL) and BASE (its URL).
+# Settings for the run (ASP.NET Core's environment variables) are exported by the caller before.
+start_bench_app() {
+  local db="$1" port="$2" log="$REPO/out/$3"
+  psql_admin -tAc "select 1 from pg_database where datname = '$db'" postgres | grep -q 1 || psql_admin -c "create database $db" postgres
+  export ConnectionStrings__Observatoire="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=$db;Maximum Pool Size=20;Timeout=5"
+  build_app
+  APP="$REPO/src/Observatoire/bin/Release/net10.0/Observatoire.dll"
+  dotnet "$APP" load-if-empty >/dev/null
+  mkdir -p "$REPO/out"   # git-ignored: absent from a fresh clone
+  say "Démarrage de l'application (Release) sur le port $port…"
+  (cd "$REPO/src/Observatoire" && exec dotnet "$APP" --urls "http://127.0.0.1:$port" >"$log" 2>&1) &
+  BENCH_APP_PID=$!
+  trap 'kill $BENCH_APP_PID 2>/dev/null || true' EXIT
+  BASE="http://127.0.0.1:$port"
+  for _ in $(seq 1 60); do curl -sf "$BASE/health" >/dev/null && break; sleep 0.5; done
+  curl -sf "$BASE/health" >/dev/null || die "l'application ne répond pas (voir out/$3)"
+}
