@@ -35,8 +35,9 @@ dotnet format whitespace "$REPO" --folder --verify-no-changes -v q \
 say "dotnet test…"
 set +e
 dotnet test "$REPO/Observatoire.sln" -nologo "${FILTER[@]}" \
-  --logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" --results-directory "$RESULTS"
-status=$?
+  --logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" --results-directory "$RESULTS" \
+  2>&1 | tee "$RESULTS/console.log"
+status=${PIPESTATUS[0]}
 set -e
 
 passed=0; failed=0; skipped=0; total=0
@@ -51,5 +52,12 @@ for f in "$RESULTS"/*.trx; do
 done
 [ "$status" != 0 ] && [ "$failed" = 0 ] && failed=1   # build failure or crashed host: never report green
 [ "$format_ok" = 0 ] && failed=$((failed + 1))        # the format check counts as one failed test
+# The failures again at the end, where a CI log cut to its last lines still shows them.
+if [ "$failed" != 0 ]; then
+  echo "=== Tests en échec (détail plus haut et dans $RESULTS) ==="
+  grep -E -A 10 '^\s+Failed [A-Za-z]' "$RESULTS/console.log" | cut -c1-300 | head -90 || true
+  echo "=== En échec ==="
+  grep -E '^\s+Failed [A-Za-z]' "$RESULTS/console.log" | cut -c1-300 || true
+fi
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ] || exit 1
