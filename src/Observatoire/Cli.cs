@@ -51,6 +51,11 @@ public static class Cli
               --region CODE         limite le rapport à une région (code INSEE)
               --atd ID              rapport d'ATD : limite au périmètre de cet ATD
               --bench N             mesure au lieu d'écrire : médianes du modèle (SQL), du PDF et du XLSX (scripts/bench-reports.sh)
+          keys create --name NOM --role admin|atd-editor [--atd ID] [--expires AAAA-MM-JJ]
+                                    crée une clé d'API pour l'API d'écriture et /contribuer ; elle est affichée
+                                    une seule fois (seule son empreinte SHA-256 est gardée)
+          keys list                 liste les clés (nom, rôle, ATD, début de la clé, expiration, état)
+          keys revoke N             révoque la clé n° N : elle est refusée dès la requête suivante
         La base est lue dans ConnectionStrings:Observatoire : la variable d'environnement
         ConnectionStrings__Observatoire, sinon appsettings.Local.json (écrit par scripts/run.sh : la base
         qu'il a servie, --pg-port compris), sinon appsettings.json (à côté du programme).
@@ -161,6 +166,9 @@ public static class Cli
                     return 0;
                 case "report":
                     return await ReportFolder.RunAsync(db, args[1..], Console.Out, Console.Error);
+                case "keys":
+                    await Migrate(db, quiet: true);
+                    return await Contributions.ApiKeys.RunAsync(db, args[1..], Console.Out, Console.Error);
             }
         }
         catch (ImportRefusedException e)
@@ -189,7 +197,7 @@ public static class Cli
         throw new InvalidOperationException("verbe sans traitement : " + verb);
     }
 
-    static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report"];
+    static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report", "keys"];
 
     static ImportGuardOptions Guards(IConfiguration config, string[] args) =>
         ImportGuardOptions.From(config, args.Contains(ImportGuardOptions.AcceptOption));
@@ -199,10 +207,10 @@ public static class Cli
     /// <summary>After an import: pre-render the default map tiles of the new data release (skipped when already done).</summary>
     static Task SeedTiles(NpgsqlDataSource db, IConfiguration config) => Tiles.TileStore.SeedAsync(db, MapOptionsOf(config), Console.Out);
 
-    static async Task Migrate(NpgsqlDataSource db)
+    static async Task Migrate(NpgsqlDataSource db, bool quiet = false)
     {
-        var applied = await Migrator.MigrateAsync(db, Console.Out);
-        Console.WriteLine(applied.Count == 0 ? "Schéma à jour." : $"{applied.Count} migration(s) appliquée(s).");
+        var applied = await Migrator.MigrateAsync(db, quiet ? TextWriter.Null : Console.Out);
+        if (!quiet || applied.Count > 0) Console.WriteLine(applied.Count == 0 ? "Schéma à jour." : $"{applied.Count} migration(s) appliquée(s).");
     }
 
     /// <summary>The repository's data/ folder: found by walking up from the binary and the working directory.</summary>

@@ -27,7 +27,7 @@ public sealed partial class QueryParameters(IQueryCollection query)
     /// <summary>Every malformed parameter, in one French 400 problem.</summary>
     public IResult Problem() => Problems.BadParameter(string.Join(" ; ", problems) + ".");
 
-    string? Raw(string name) => query[name].ToString() is { } s && !string.IsNullOrWhiteSpace(s) ? s.Trim() : null;
+    public string? Raw(string name) => query[name].ToString() is { } s && !string.IsNullOrWhiteSpace(s) ? s.Trim() : null;
 
     void Bad(string name, string value, string expected) => problems.Add($"paramètre « {name} » = « {value} » : {expected}");
 

@@ -57,9 +57,10 @@ public static partial class CollectiviteCardEndpoints
                           from collectivite e where e.siren = c.ept_siren and e.type = 'EPT'),
                 -- Only http(s) URLs go into the card: the page writes them into links (issue #14).
                 'history', coalesce((select json_agg(json_build_object(
-                                  'date', o.observed_on, 'open', o.is_listed, 'source', o.source,
+                                  'id', o.id, 'date', o.observed_on, 'open', o.is_listed, 'source', o.source,
+                                  'note', o.note, 'recordedBy', o.contributor, 'supersededBy', o.superseded_by,
                                   'datasetsLocal', o.datasets_local, 'datasetsDatagouv', o.datasets_datagouv,
-                                  'platforms', o.platforms, 'url', case when o.url ~* '^https?://[^\s]+$' then o.url end) order by o.observed_on, o.source)
+                                  'platforms', o.platforms, 'url', case when o.url ~* '^https?://[^\s]+$' then o.url end) order by o.observed_on, o.source, o.id)
                               from observation o where o.collectivite_id = c.id), '[]'::json),
                 'platforms', coalesce((select json_agg(json_build_object(
                                   'id', p.id, 'name', p.name, 'url', case when p.url ~* '^https?://[^\s]+$' then p.url end, 'type', p.type,

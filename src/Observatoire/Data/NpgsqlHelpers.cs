@@ -21,6 +21,17 @@ public static class NpgsqlHelpers
     }
 
     /// <summary>
+    /// Runs one statement with positional parameters ($1, $2…) in the request's transaction, under the
+    /// connection's own timeout: for the API's writes (contributions), not for imports.
+    /// </summary>
+    public static async Task ExecAsync(this NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] args)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx);
+        foreach (var a in args) cmd.Parameters.AddWithValue(a);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>
     /// <c>COPY table (columns) FROM STDIN (FORMAT BINARY)</c> of <paramref name="rows"/>, on the connection's
     /// current transaction. Each column is named once, next to the value written for it: a column list in
     /// the COPY statement and a sequence of writes kept in step by hand can drift apart silently.

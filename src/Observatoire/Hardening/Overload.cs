@@ -47,7 +47,8 @@ public static class Overload
     {
         var path = req.Path.Value ?? "";
         if (path.StartsWith("/health", StringComparison.OrdinalIgnoreCase)) return Kind.Exempt;
-        if (path.StartsWith("/api/reports/", StringComparison.OrdinalIgnoreCase)) return Kind.Report;
+        if (path.StartsWith("/api/reports/", StringComparison.OrdinalIgnoreCase)
+            || path.StartsWith("/api/snapshots", StringComparison.OrdinalIgnoreCase)) return Kind.Report;
         if (path.StartsWith("/odata", StringComparison.OrdinalIgnoreCase))
             return path.TrimEnd('/').Length <= "/odata".Length || path.EndsWith("/$metadata", StringComparison.OrdinalIgnoreCase)
                 ? Kind.Cheap : Kind.ExpensivePerClient;

@@ -62,6 +62,9 @@ public sealed class Observation
     public string? Url { get; set; }
     public required string MatchMethod { get; set; }
     public string? MatchEvidence { get; set; }
+    public long? SupersededBy { get; set; }
+    public string? Note { get; set; }
+    public string? Contributor { get; set; }
 
     public Collectivite? Collectivite { get; set; }
     public AssociatedActor? AssociatedActor { get; set; }
@@ -151,4 +154,24 @@ public sealed class CollectiviteStatus
     public long ObligedFlag { get; set; }
     public long ObligedOpenFlag { get; set; }
     public bool Observed { get; set; }
+}
+
+/// <summary>One write attempt of the contributions API (administrators only: OData/ODataGuard.cs).</summary>
+public sealed class AuditEntry
+{
+    public long Id { get; set; }
+    public DateTimeOffset At { get; set; }
+    public required string Actor { get; set; }
+    public long? ApiKeyId { get; set; }
+    public string? Role { get; set; }
+    public required string Action { get; set; }
+    public string? CollectiviteId { get; set; }
+    public long? ObservationId { get; set; }
+    public long Status { get; set; }
+    public required string Outcome { get; set; }
+    public string? Reason { get; set; }
+    public string? Before { get; set; }
+    public string? After { get; set; }
+    public string? RequestId { get; set; }
+    public string? ClientAddress { get; set; }
 }

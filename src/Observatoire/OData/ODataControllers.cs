@@ -20,6 +20,13 @@ public sealed class ObservationsController(ODataDb db) : ODataController
     [ObservatoireQuery] public SingleResult<Observation> Get(long key) => SingleResult.Create(db.Observations.Where(x => x.Id == key));
 }
 
+/// <summary>The audit log: ODataGuard lets administrators only reach it.</summary>
+public sealed class AuditEntriesController(ODataDb db) : ODataController
+{
+    [ObservatoireQuery] public IQueryable<AuditEntry> Get() => db.AuditEntries;
+    [ObservatoireQuery] public SingleResult<AuditEntry> Get(long key) => SingleResult.Create(db.AuditEntries.Where(x => x.Id == key));
+}
+
 public sealed class PlatformsController(ODataDb db) : ODataController
 {
     [ObservatoireQuery] public IQueryable<Platform> Get() => db.Platforms;

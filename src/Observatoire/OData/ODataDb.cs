@@ -11,6 +11,7 @@ public sealed class ODataDb(DbContextOptions<ODataDb> options) : DbContext(optio
 {
     public DbSet<Collectivite> Collectivites => Set<Collectivite>();
     public DbSet<Observation> Observations => Set<Observation>();
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
     public DbSet<Platform> Platforms => Set<Platform>();
     public DbSet<AssociatedActor> AssociatedActors => Set<AssociatedActor>();
     public DbSet<Milestone> Milestones => Set<Milestone>();
@@ -42,6 +43,7 @@ public sealed class ODataDb(DbContextOptions<ODataDb> options) : DbContext(optio
             e.HasOne(x => x.AssociatedActor).WithMany(x => x.Observations).HasForeignKey(x => x.AssociatedActorId);
         });
         b.Entity<Platform>(e => { e.ToView("odata_platform"); e.HasKey(x => x.Id); });
+        b.Entity<AuditEntry>(e => { e.ToView("odata_audit_entry"); e.HasKey(x => x.Id); });
         b.Entity<AssociatedActor>(e => { e.ToView("odata_associated_actor"); e.HasKey(x => x.Id); });
         b.Entity<Milestone>(e => { e.ToView("odata_milestone"); e.HasKey(x => x.ObservedOn); });
         b.Entity<Atd>(e =>

@@ -41,6 +41,7 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
         ODataErrors.Error? error = null;
         try
         {
+            if (await AdminOnlyAsync(ctx) is { } refused) throw new ODataClientException(refused);
             await next(ctx);
             // A response that never started writing may still have bytes waiting in its PipeWriter.
             await ctx.Response.BodyWriter.FlushAsync(client);
@@ -78,6 +79,7 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
             ctx.Response.ContentType = ODataErrors.ContentType;
             ctx.Response.Headers["OData-Version"] = "4.0";
             if (error.Status == 405) ctx.Response.Headers.Allow = Allow;
+            if (error.Status == 401) ctx.Response.Headers.WWWAuthenticate = "Bearer realm=\"observatoire\"";
             if (error.Status == 503) ctx.Response.Headers.RetryAfter = limits.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             buffer.Write(ODataErrors.Body(error));
         }
@@ -85,6 +87,18 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
         if (head || buffer.Length == 0) return;
         buffer.Position = 0;
         await buffer.CopyToAsync(original, client);
+    }
+
+    /// <summary>The audit log (AuditEntries) is read with an administrator's key only (issue #16).</summary>
+    static async Task<ODataErrors.Error?> AdminOnlyAsync(HttpContext ctx)
+    {
+        if (!(ctx.Request.Path.Value ?? "").StartsWith("/odata/AuditEntries", StringComparison.OrdinalIgnoreCase)) return null;
+        var (who, _, _) = await Contributions.ContributorAuth.AuthenticateAsync(ctx);
+        if (who is null)
+            return new(401, "Unauthorized", "Le journal d'audit demande une clé d'administrateur (en-tête Authorization: Bearer <clé>).",
+                "The audit log needs an administrator's API key (Authorization: Bearer <key>).", null, null);
+        return who.IsAdmin ? null
+            : new(403, "Forbidden", "Le journal d'audit est réservé aux administrateurs.", "The audit log is for administrators only.", null, null);
     }
 
     /// <summary>

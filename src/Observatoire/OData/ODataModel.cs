@@ -23,6 +23,7 @@ public static class ODataModel
         ["Atds"] = "Animateurs territoriaux des données (ATD) et leur périmètre.",
         ["AssociatedActors"] = "Acteurs associés qui ne sont pas des collectivités du référentiel (syndicats, GIP, offices…).",
         ["Milestones"] = "Comptes nationaux publiés par chaque édition de l'observatoire.",
+        ["AuditEntries"] = "Journal d'audit des écritures (contributions, imports d'instantanés), refusées comprises ; réservé aux administrateurs (clé d'API).",
         ["CollectiviteStatuses"] = "Statut de chaque collectivité à la date du jour ; pour une autre date, utilisez la fonction StatusOn(Date=AAAA-MM-JJ).",
     };
 
@@ -62,7 +63,10 @@ public static class ODataModel
         ["Observation.IsListed"] = "Vrai : listée comme publiant ce jour-là (ouverte) ; faux : absente d'un recensement complet.",
         ["Observation.DatasetsLocal"] = "Jeux de données sur le portail local (vide = inconnu).",
         ["Observation.DatasetsDatagouv"] = "Jeux de données sur data.gouv.fr (vide = inconnu).",
-        ["Observation.MatchMethod"] = "Rapprochement avec le référentiel : siren, merger, location, name, unmatched.",
+        ["Observation.MatchMethod"] = "Rapprochement avec le référentiel : siren, homonym, code, merger, name, location, actor, unmatched ; contribution pour une observation enregistrée par un ATD ou l'équipe.",
+        ["Observation.SupersededBy"] = "Observation qui corrige celle-ci (elle ne compte plus dans le statut, mais reste dans l'historique).",
+        ["Observation.Note"] = "Note du contributeur.",
+        ["Observation.Contributor"] = "Nom de la clé d'API qui a enregistré l'observation (vide pour les imports).",
         ["Platform.CollaborationMode"] = "Mode de collaboration : dedicated, mutualised, partnership, shared.",
         ["Platform.HostedSirens"] = "SIREN des organisations hébergées.",
         ["Atd.Kind"] = "Nature de l'ATD (région, département, EPCI, syndicat mixte, GIP…).",
@@ -94,6 +98,7 @@ public static class ODataModel
         c.Ignore(x => x.RegionId);
         b.EntitySet<Observation>("Observations");
         b.EntitySet<Platform>("Platforms");
+        b.EntitySet<AuditEntry>("AuditEntries");
         b.EntitySet<Atd>("Atds");
         b.EntitySet<AssociatedActor>("AssociatedActors");
         b.EntitySet<Milestone>("Milestones").EntityType.HasKey(x => x.ObservedOn);

@@ -34,12 +34,21 @@ public static class StatusMatching
     }
 
     /// <summary>The derived status columns of <c>collectivite</c> alone, from the observations as they are.</summary>
-    public static Task RefreshDerivedAsync(NpgsqlConnection conn, CancellationToken ct = default) => conn.ExecAsync(DerivedSql, ct);
+    public static Task RefreshDerivedAsync(NpgsqlConnection conn, CancellationToken ct = default) =>
+        conn.ExecAsync(DerivedSql.Replace("{only}", "true"), ct);
+
+    /// <summary>The same for one collectivité (a contribution): status_on is inlined, so only its rows are read.</summary>
+    public static async Task RefreshDerivedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string collectiviteId, CancellationToken ct = default)
+    {
+        await using var cmd = new NpgsqlCommand(DerivedSql.Replace("{only}", "s.collectivite_id = $1"), conn, tx);
+        cmd.Parameters.AddWithValue(collectiviteId);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
 
     const string NotListedSql = """
         -- Absence rows no longer justified (a snapshot re-imported with the organisation, or its earlier listing gone).
         delete from observation o
-         where not o.is_listed
+         where not o.is_listed and o.source <> 'contribution'
            and (not exists (select 1 from status_snapshot s where s.source = o.source and s.complete)
                 or exists (select 1 from observation x where x.subject_key = o.subject_key and x.source = o.source and x.is_listed)
                 or not exists (select 1 from observation p where p.subject_key = o.subject_key and p.is_listed and p.observed_on < o.observed_on));
@@ -50,7 +59,7 @@ public static class StatusMatching
                p.subject_key, s.observed_on, s.source, false, 'unmatched', p.subject_siren, p.subject_name,
                p.subject_type, p.subject_departement, p.subject_region, p.location
           from status_snapshot s
-          join observation p on p.is_listed and p.observed_on < s.observed_on
+          join observation p on p.is_listed and p.observed_on < s.observed_on and p.source <> 'contribution'
          where s.complete
            and not exists (select 1 from observation x where x.subject_key = p.subject_key and x.source = s.source)
          order by p.subject_key, s.source, p.observed_on desc
@@ -67,7 +76,7 @@ public static class StatusMatching
                null::text as collectivite_id, null::text as actor_id, null::text as actor_type, null::text as method,
                null::text as evidence, null::text as siren_conflict
           from observation o
-         where o.is_listed
+         where o.is_listed and o.source <> 'contribution'
          order by o.subject_key, o.observed_on desc;
         create unique index on subj (subject_key);
 
@@ -248,7 +257,8 @@ public static class StatusMatching
           from (select s.collectivite_id, s.is_open, s.first_seen_open, s.dataset_count, l.last_observed_on
                   from status_on('infinity'::date) s
                   left join (select collectivite_id, max(observed_on) as last_observed_on from observation
-                              where collectivite_id is not null group by collectivite_id) l on l.collectivite_id = s.collectivite_id) d
+                              where collectivite_id is not null and superseded_by is null group by collectivite_id) l on l.collectivite_id = s.collectivite_id
+                 where {only}) d
          where d.collectivite_id = c.id
            and (c.is_open, c.first_seen_open, c.dataset_count, c.last_observed_on)
                is distinct from (d.is_open, d.first_seen_open, d.dataset_count, d.last_observed_on);

@@ -82,6 +82,14 @@ public sealed class MapSite : IAsyncDisposable
     /// </summary>
     public async Task<IPage> OpenAsync(List<string> problems, string hash = "", bool phone = false)
     {
+        var page = await OpenPageAsync(problems, "/" + hash, phone);
+        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        return page;
+    }
+
+    /// <summary>Any page of the site (<c>/contribuer</c>…), watched like the map.</summary>
+    public async Task<IPage> OpenPageAsync(List<string> problems, string path, bool phone = false)
+    {
         var context = await Browser.NewContextAsync(phone ? Phone : Desktop);
         var page = await context.NewPageAsync();
         page.Console += (_, m) => { if (m.Type == "error") problems.Add($"console : {m.Text} @ {m.Location}"); };
@@ -93,8 +101,7 @@ public sealed class MapSite : IAsyncDisposable
             if (!r.Url.StartsWith(BaseUrl, StringComparison.Ordinal) && !r.Url.StartsWith("data:", StringComparison.Ordinal) && !r.Url.StartsWith("blob:", StringComparison.Ordinal))
                 problems.Add("hors du site : " + r.Url);
         };
-        await page.GotoAsync(BaseUrl + "/" + hash);
-        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        await page.GotoAsync(BaseUrl + path);
         return page;
     }
 

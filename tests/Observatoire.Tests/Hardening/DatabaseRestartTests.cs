@@ -17,39 +17,14 @@ namespace Observatoire.Tests.Hardening;
 /// </summary>
 public sealed class DatabaseRestartTests
 {
-    const string PgBin = "/usr/lib/postgresql/15/bin";
     static readonly string[] Urls = ["/health", "/api/progress", "/api/indicators", "/odata/Milestones", "/odata/Collectivites?$top=5", "/api/search?q=rennes", "/api/geo/regions?zoom=5"];
-
-    static async Task<string> Run(string file, params string[] args)
-    {
-        var asPostgres = Environment.UserName == "root";
-        var psi = new ProcessStartInfo(asPostgres ? "runuser" : file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (asPostgres) foreach (var a in new[] { "-u", "postgres", "--", file }) psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var error = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        if (p.ExitCode != 0) throw new InvalidOperationException($"{file} {string.Join(' ', args)} : {await error}{await output}");
-        return await output;
-    }
 
     [Fact]
     public async Task A_restart_under_reads_gives_only_503s_and_recovers_by_itself()
     {
-        var port = 5500 + Random.Shared.Next(0, 50);
-        var dir = Path.Combine("/var/tmp", $"obs-h14-fault-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        if (Environment.UserName == "root") await Process.Start("chown", ["postgres:postgres", dir])!.WaitForExitAsync();
-        var pgctl = Path.Combine(PgBin, "pg_ctl");
-        var startOptions = $"-p {port} -c listen_addresses=127.0.0.1 -k {dir} -c fsync=off";
-        try
+        await using var cluster = await ThrowAwayCluster.CreateAsync();
+        var cs = cluster.ConnectionString();
         {
-            await Run(Path.Combine(PgBin, "initdb"), "-D", dir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C.UTF-8");
-            await Run(pgctl, "-D", dir, "-l", Path.Combine(dir, "server.log"), "-w", "-o", startOptions, "start");
-            var cs = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Maximum Pool Size=20;Timeout=5";
-            await using (var ds = Database.CreateDataSource(cs)) await Migrator.MigrateAsync(ds, TextWriter.Null);
-
             // The outage is the test: EF's error log of each refused connection is expected (the app's own
             // warning, DatabaseUnavailableHandler, still says what happened).
             await using var app = TestApp.On(cs, b => b.ConfigureLogging(l => l.AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.Critical)));
@@ -81,12 +56,12 @@ public sealed class DatabaseRestartTests
             })).ToArray();
 
             await Task.Delay(500);
-            await Run(pgctl, "-D", dir, "-m", "fast", "-w", "stop");
+            await cluster.StopAsync();
             await Task.Delay(2000); // clients read while the database is down
             var health = await client.GetAsync("/health");
             Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
             Assert.Contains("\"unreachable\"", await health.Content.ReadAsStringAsync());
-            await Run(pgctl, "-D", dir, "-l", Path.Combine(dir, "server.log"), "-w", "-o", startOptions, "start");
+            await cluster.StartAsync();
 
             // Back by itself: every address answers as before within 10 s.
             var started = Stopwatch.StartNew();
@@ -112,12 +87,6 @@ public sealed class DatabaseRestartTests
                 Assert.DoesNotContain("   at ", s.Body);
             });
             Console.WriteLine($"Redémarrage : {seen.Count} réponses, {unavailable.Count} × 503, reprise en {recovery.TotalSeconds:F1} s");
-        }
-        finally
-        {
-            try { await Run(pgctl, "-D", dir, "-m", "immediate", "-w", "stop"); } catch (InvalidOperationException) { /* already stopped */ }
-            NpgsqlConnection.ClearAllPools();
-            Directory.Delete(dir, recursive: true);
         }
     }
 }

@@ -2,7 +2,7 @@
 // platforms) or an ATD (figures, perimeter, seasons, to-do list, downloads, link to share).
 import { $, el, fill, nf, pf, fmtDate, plural, getJson } from './dom.js';
 import { state } from './state.js';
-import { TYPE_LABELS, BAND_LABELS, ATD_KIND_LABELS, ATD_SCALE_LABELS, PERIMETER_LABELS, PLATFORM_MODE_LABELS } from './labels.js';
+import { TYPE_LABELS, BAND_LABELS, ATD_KIND_LABELS, ATD_SCALE_LABELS, PERIMETER_LABELS, PLATFORM_MODE_LABELS, sourceLabel } from './labels.js';
 
 const card = $('card'), body = $('card-body');
 let seq = 0;
@@ -76,15 +76,19 @@ function historyTable(history) {
     el('h3', null, 'Historique du statut'),
     el('table', { id: 'history' },
       el('caption', { class: 'sr' }, 'Observations de la collectivité, de la plus ancienne à la plus récente'),
-      el('thead', null, el('tr', null, ['Date', 'Statut', 'Jeux locaux', 'data.gouv.fr'].map((h) => el('th', { scope: 'col' }, h)))),
-      el('tbody', null, history.map((o) => el('tr', null,
-        el('td', null, fmtDate(o.date)), el('td', null, o.open ? 'ouverte' : 'non listée'), el('td', null, n(o.datasetsLocal)), el('td', null, n(o.datasetsDatagouv)))))),
+      el('thead', null, el('tr', null, ['Date', 'Statut', 'Jeux locaux', 'data.gouv.fr', 'Source'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('tbody', null, history.map((o) => el('tr', { class: o.supersededBy ? 'superseded' : null },
+        el('td', null, fmtDate(o.date)),
+        el('td', null, (o.open ? 'ouverte' : 'non listée') + (o.supersededBy ? ' (corrigée)' : '')),
+        el('td', null, n(o.datasetsLocal)), el('td', null, n(o.datasetsDatagouv)),
+        el('td', null, sourceLabel(o)))))),
   ];
 }
 
+
 function platforms(c) {
   const out = [];
-  const last = (c.history || []).filter((o) => o.open).pop();
+  const last = (c.history || []).filter((o) => o.open && !o.supersededBy).pop();
   if (last && (last.platforms || last.url || last.datasetsDatagouv != null)) {
     out.push(el('h3', null, 'Jeux de données par plateforme'), el('ul', null,
       last.platforms ? el('li', null, last.platforms + (last.datasetsLocal != null ? ' : ' + nf.format(last.datasetsLocal) + ' jeux' : ''),

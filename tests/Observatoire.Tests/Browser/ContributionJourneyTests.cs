@@ -1,0 +1,95 @@
+using Microsoft.Playwright;
+using Observatoire.Contributions;
+using Observatoire.Tests.Infrastructure;
+
+namespace Observatoire.Tests.Browser;
+
+/// <summary>
+/// The editor page as its users meet it, in Chromium: an ATD editor pastes its key, picks the first
+/// commune of its to-do list, records what it saw, and sees the to-do list, the audit and the map's
+/// card change; a visitor without a key sees no form, and a wrong key is told so in French. On a
+/// database of its own (it writes). No console error, no failed request, axe-core clean.
+/// </summary>
+public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>, IAsyncLifetime
+{
+    const string Atd = "rennes-metropole";
+    MapSite site = null!;
+    readonly List<string> problems = [];
+
+    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
+    public async Task DisposeAsync() => await site.DisposeAsync();
+
+    [Fact]
+    public async Task An_atd_editor_records_an_observation_and_sees_its_todo_list_audit_and_map_change()
+    {
+        var (_, key) = await ApiKeys.CreateAsync(db.DataSource, "ATD Rennes (navigateur)", Contributor.AtdEditor, Atd, null);
+        // The to-do list's first item, computed here: the most populous obliged commune of the perimeter not open.
+        var first = (await db.RowsAsync("""
+            select c.id, c.name from collectivite c join atd_coverage ac on ac.collectivite_id = c.id and ac.atd_id = $1
+             where c.is_obliged and not c.is_open order by c.population desc nulls last, c.id limit 1
+            """, Atd)).Single();
+        var (id, name) = ((string)first[0]!, (string)first[1]!);
+
+        var page = await site.OpenPageAsync(problems, "/contribuer");
+        Assert.False(await page.IsVisibleAsync("#obs-form"));
+        await page.FillAsync("#key-input", key);
+        await page.ClickAsync("#key-form button");
+        await page.WaitForSelectorAsync("#editor:not([hidden])");
+        var status = await page.TextContentAsync("#key-status");
+        Assert.Contains("ATD Rennes (navigateur)", status);
+        Assert.Contains("Rennes Métropole", status);
+
+        var todoFirst = page.Locator("#todo-list li button").First;
+        await todoFirst.WaitForAsync();
+        Assert.StartsWith(name + " (", await todoFirst.TextContentAsync());
+        await todoFirst.ClickAsync();
+        await page.WaitForSelectorAsync("#selected:not([hidden])");
+        Assert.StartsWith(name, await page.TextContentAsync("#sel-name"));
+        Assert.Equal(ObservationWriter.Today.ToString("yyyy-MM-dd"), await page.InputValueAsync("#f-date"));
+
+        await page.FillAsync("#f-local", "12");
+        await page.FillAsync("#f-platforms", "Plateforme de Rennes Métropole");
+        await page.FillAsync("#f-url", "https://data.rennesmetropole.fr/");
+        await page.FillAsync("#f-note", "constaté en atelier");
+        await page.ClickAsync("#obs-form button[type=submit]");
+        var ok = page.Locator("#obs-result .ok");
+        await ok.WaitForAsync();
+        Assert.Contains($"enregistrée pour {name}", await ok.TextContentAsync());
+
+        // What the database holds, and what the page now shows.
+        var row = (await db.RowsAsync("select datasets_local, url, contributor from observation where collectivite_id = $1 and source = 'contribution'", id)).Single();
+        Assert.Equal([12, "https://data.rennesmetropole.fr/", "ATD Rennes (navigateur)"], row);
+        await MapSite.WaitForAsync(page, $"![...document.querySelectorAll('#todo-list li')].some(li => li.textContent.startsWith({System.Text.Json.JsonSerializer.Serialize(name + " (")}))");
+        Assert.Contains("acceptée (201)", await page.Locator("#audit-list li").First.TextContentAsync());
+        Assert.Contains("saisie : ATD Rennes (navigateur) — constaté en atelier", await page.TextContentAsync("#sel-history"));
+        Assert.Empty(await MapSite.AxeViolationsAsync(page));
+        await MapSite.ScreenshotAsync(page, "contribuer-atd.png", fullPage: true);
+
+        // The map's card of the commune: open, with the contributor's row in its history.
+        await page.ClickAsync("#sel-status a");
+        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#card:not([hidden]) #history");
+        var history = await page.TextContentAsync("#history");
+        Assert.Contains("saisie : ATD Rennes (navigateur)", history);
+        await page.WaitForSelectorAsync("#table-body tr");   // the page's last request, before the site stops
+        Assert.Empty(problems);
+    }
+
+    [Fact]
+    public async Task A_visitor_without_a_key_sees_no_form_and_a_wrong_key_is_refused_in_french()
+    {
+        var page = await site.OpenPageAsync(problems, "/contribuer", phone: true);
+        await page.WaitForSelectorAsync("#key-form");
+        Assert.False(await page.IsVisibleAsync("#editor"));
+        Assert.False(await page.IsVisibleAsync("#obs-form"));
+        await page.FillAsync("#key-input", "obs_cette-cle-n-existe-pas");
+        await page.ClickAsync("#key-form button");
+        await MapSite.WaitForAsync(page, "document.querySelector('#key-status').textContent.startsWith('Clé refusée')");
+        Assert.Contains("inconnue, révoquée ou expirée", await page.TextContentAsync("#key-status"));
+        Assert.False(await page.IsVisibleAsync("#obs-form"));
+        // The refusal itself (HTTP 401 on /api/contributor, and Chromium's console line for it) is the expected answer.
+        problems.RemoveAll(p => p.Contains("401") && (p.Contains("/api/contributor") || p.StartsWith("console", StringComparison.Ordinal)));
+        Assert.Empty(await MapSite.AxeViolationsAsync(page));
+        Assert.Empty(problems);
+    }
+}
