@@ -62,6 +62,7 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         await MapSite.WaitForAsync(page, $"![...document.querySelectorAll('#todo-list li')].some(li => li.textContent.startsWith({System.Text.Json.JsonSerializer.Serialize(name + " (")}))");
         Assert.Contains("acceptée (201)", await page.Locator("#audit-list li").First.TextContentAsync());
         Assert.Contains("saisie : ATD Rennes (navigateur) — constaté en atelier", await page.TextContentAsync("#sel-history"));
+        Assert.StartsWith("Ouverte selon la dernière observation", await page.TextContentAsync("#sel-status"));
         Assert.Empty(await MapSite.AxeViolationsAsync(page));
         await MapSite.ScreenshotAsync(page, "contribuer-atd.png", fullPage: true);
 

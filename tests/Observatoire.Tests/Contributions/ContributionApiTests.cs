@@ -3,6 +3,14 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
+using Microsoft.IdentityModel.Tokens;
 using Npgsql;
 using Observatoire.Contributions;
 using Observatoire.Tests.Infrastructure;
@@ -336,6 +344,54 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
         var tile1 = await client.GetAsync($"/tiles/communes/10/{x}/{y}.pbf");
         Assert.NotEqual(tile0.Headers.ETag?.Tag, tile1.Headers.ETag?.Tag);
         Assert.NotEqual(await tile0.Content.ReadAsByteArrayAsync(), await tile1.Content.ReadAsByteArrayAsync());
+    }
+
+    [Fact]
+    public async Task A_token_of_the_configured_openid_provider_writes_within_its_role_and_atd_claims()
+    {
+        const string issuer = "https://idp.example.test";
+        var signing = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32));
+        await using var app = TestApp.On(db.ConnectionString, b =>
+        {
+            b.UseSetting("Authentication:OidcAuthority", issuer);
+            b.UseSetting("Authentication:OidcAudience", "observatoire");
+            // The provider's discovery document and keys, given here (no network in the tests).
+            b.ConfigureTestServices(s => s.PostConfigure<JwtBearerOptions>(ContributorAuth.OidcScheme, o =>
+            {
+                var discovery = new OpenIdConnectConfiguration { Issuer = issuer };
+                discovery.SigningKeys.Add(signing);
+                o.Configuration = discovery;
+                o.ConfigurationManager = new Microsoft.IdentityModel.Protocols.StaticConfigurationManager<OpenIdConnectConfiguration>(discovery);
+            }));
+        });
+        HttpClient With(SecurityKey key, string? role, string? atd)
+        {
+            var claims = new Dictionary<string, object> { ["sub"] = "agent-42" };
+            if (role is not null) claims[Contributor.RoleClaim] = role;
+            if (atd is not null) claims[Contributor.AtdClaim] = atd;
+            var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+            {
+                Issuer = issuer, Audience = "observatoire", Expires = DateTime.UtcNow.AddMinutes(5), Claims = claims,
+                SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.HmacSha256),
+            });
+            var c = app.CreateClient();
+            c.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return c;
+        }
+        var inside = Json(new { collectivite = "COM-35278", observedOn = Today, datasetsLocal = 1 });
+        var r = await With(signing, Contributor.AtdEditor, Atd).PostAsync("/api/observations", inside);
+        Assert.Equal(HttpStatusCode.Created, r.StatusCode);
+        Assert.Equal("agent-42", (await r.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("recordedBy").GetString());
+        var outside = Json(new { collectivite = "COM-75056", observedOn = Today });
+        Assert.Equal(HttpStatusCode.Forbidden, (await With(signing, Contributor.AtdEditor, Atd).PostAsync("/api/observations", outside)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await With(signing, null, null).PostAsync("/api/observations", outside)).StatusCode);
+        var forged = new SymmetricSecurityKey(RandomNumberGenerator.GetBytes(32));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await With(forged, Contributor.Admin, null).PostAsync("/api/observations", outside)).StatusCode);
+        // API keys keep working next to the provider.
+        var (_, key) = await ApiKeys.CreateAsync(db.DataSource, "à côté", Contributor.Admin, null, null);
+        var client = app.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/contributor")).StatusCode);
     }
 
     async Task<(int X, int Y)> TileOfAsync(string id)

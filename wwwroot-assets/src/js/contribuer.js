@@ -65,7 +65,9 @@ async function loadTodo() {
   const r = await api('/api/atd/' + encodeURIComponent(me.atd.id) + '/todo?limit=20');
   $('todo-box').hidden = false;
   if (!r.ok) { fill($('todo-list'), el('li', { class: 'note' }, problemText(r))); return; }
-  fill($('todo-note'), nf.format(r.body.count) + ' collectivités obligées de votre périmètre ne sont pas encore ouvertes ; les plus peuplées d\'abord.');
+  fill($('todo-note'), r.body.count
+    ? 'Collectivités obligées de votre périmètre pas encore ouvertes, les plus peuplées d\'abord' + (r.body.count === 20 ? ' (les 20 premières)' : '') + ' :'
+    : 'Toutes les collectivités obligées de votre périmètre sont ouvertes.');
   fill($('todo-list'), r.body.items.map((x) => choice(x, x.name + ' (' + x.type + ' ' + x.code + (x.population != null ? ', ' + nf.format(x.population) + ' hab.' : '') + ')')));
 }
 
@@ -85,7 +87,7 @@ async function select(id) {
   idempotencyKey = crypto.randomUUID();
   $('selected').hidden = false;
   fill($('sel-name'), current.name + ' (' + current.type + ' ' + current.code + ')');
-  fill($('sel-status'), current.isOpen ? 'Ouverte selon la dernière observation' : 'Pas ouverte selon la dernière observation',
+  fill($('sel-status'), current.open ? 'Ouverte selon la dernière observation' : 'Pas ouverte selon la dernière observation',
     current.lastObservedOn ? ' (' + fmtDate(current.lastObservedOn) + ').' : '.', ' ',
     el('a', { href: '/#sel=' + encodeURIComponent(current.id) }, 'Voir sur la carte'));
   const history = current.history || [];
