@@ -108,4 +108,34 @@ public sealed class ReadmeCommandLineTests(LoadedDatabase db) : IClassFixture<Lo
         }
         finally { Directory.Delete(dir, recursive: true); }
     }
+
+    /// <summary>The « Contributions » block, pasted into bash as one script against a running server: it writes.</summary>
+    [Fact]
+    public async Task The_contributions_example_of_the_readme_runs_as_written()
+    {
+        var readme = await File.ReadAllTextAsync(Path.Combine(TestEnvironment.RepoRoot, "README.md"));
+        var block = readme[readme.IndexOf("## Contributions", StringComparison.Ordinal)..];
+        block = block[(block.IndexOf("```sh\n", StringComparison.Ordinal) + 6)..];
+        var script = block[..block.IndexOf("```", StringComparison.Ordinal)];
+        Assert.Contains("POST", script);
+
+        var port = Browser.MapSite.FreePort();
+        await using var app = TestApp.On(db.ConnectionString, b => b.UseSetting("Urls", $"http://127.0.0.1:{port}"));
+        app.UseKestrel(port);
+        app.StartServer();
+        var psi = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script
+            .Replace(Run, $"dotnet '{Path.Combine(AppContext.BaseDirectory, "Observatoire.dll")}'")
+            .Replace("curl ", "curl --fail --silent --show-error ")
+            .Replace("http://127.0.0.1:5080", $"http://127.0.0.1:{port}")])
+        { WorkingDirectory = Path.GetTempPath(), RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["ConnectionStrings__Observatoire"] = db.ConnectionString;
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        Assert.True(p.ExitCode == 0, $"code {p.ExitCode} : {await err}\n{await output}");
+        Assert.Contains("\"recordedBy\" : \"ATD Rennes Métropole\"", await output);
+        Assert.Contains("\"action\":\"observation.create\"", await output);
+        Assert.Equal(12L, await db.ScalarAsync<long>("select datasets_local from observation where source = 'contribution' and collectivite_id = 'COM-35047' and note = 'vu en atelier'"));
+    }
 }
