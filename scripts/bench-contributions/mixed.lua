@@ -24,8 +24,9 @@ local reads = { "/api/indicators", "/api/progress", "/api/atd/rennes-metropole/t
 function request()
   if class == "write" then
     local w = writes[math.random(1, #writes)]
-    local body = string.format('{"collectivite":"%s","observedOn":"2025-%02d-%02d","datasetsLocal":%d,"note":"banc d\'essai"}',
-      w.id, math.random(1, 12), math.random(1, 28), math.random(0, 200))
+    -- Editors record what they see on the day they see it.
+    local body = string.format('{"collectivite":"%s","observedOn":"%s","datasetsLocal":%d,"note":"banc d\'essai"}',
+      w.id, os.date("%Y-%m-%d"), math.random(0, 200))
     return wrk.format("POST", "/api/observations", { ["Authorization"] = "Bearer " .. w.key, ["Content-Type"] = "application/json" }, body)
   end
   local r = math.random(1, #reads + 1)

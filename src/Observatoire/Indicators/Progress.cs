@@ -122,8 +122,15 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
              where observed_on <= $1 and $2::text is null and $3::text is null
             union all
             select d.observed_on, x.open::int, x.obliged::int, x.obliged_open::int, 'décompte des observations', null, 'observed'
-              from (select distinct observed_on from observation
-                     where collectivite_id is not null and observed_on <= $1
+              -- One point per directory snapshot, and the latest observation: contributions, one
+              -- collectivité at a time and on any day, count in the points after them, not as points of
+              -- their own (a year of daily contributions would make 365 national recounts per request).
+              from (select observed_on from (
+                      select distinct observed_on from observation
+                       where collectivite_id is not null and observed_on <= $1 and source <> 'contribution'
+                      union
+                      select max(observed_on) from observation where collectivite_id is not null and observed_on <= $1) x
+                     where observed_on is not null
                      order by observed_on desc limit 200) d
               cross join lateral (
                    select count(*) filter (where st.is_open) as open, count(*) filter (where c.is_obliged) as obliged,
