@@ -48,6 +48,13 @@ public sealed partial class ODataCorpusTests(SharedDatabase db) : IClassFixture<
             var s = "/odata/" + set.Name;
             var key = type.Key().Single();
             var (status, json, _) = await client.GetJsonAsync($"{s}?$top=1&$select={key.Name}");
+            if (set.Name == "AuditEntries")
+            {
+                // Administrators only (an API key): anonymous requests get 401 in the OData error format.
+                Assert.Equal(401, status);
+                Assert.True(json.TryGetProperty("error", out _));
+                continue;
+            }
             Assert.Equal(200, status);
             var keyLiteral = json.GetProperty("value").EnumerateArray().Select(r => r.GetProperty(key.Name)).Select(v =>
                 v.ValueKind == JsonValueKind.String && key.Type.IsString() ? $"'{v.GetString()}'" : v.ValueKind == JsonValueKind.String ? v.GetString()! : v.GetRawText())
