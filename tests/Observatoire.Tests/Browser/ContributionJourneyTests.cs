@@ -68,7 +68,7 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
 
         // The map's card of the commune: open, with the contributor's row in its history.
         await page.ClickAsync("#sel-status a");
-        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#map[data-ready='1']");
         await page.WaitForSelectorAsync("#card:not([hidden]) #history");
         var history = await page.TextContentAsync("#history");
         Assert.Contains("saisie : ATD Rennes (navigateur)", history);

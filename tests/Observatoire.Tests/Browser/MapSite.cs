@@ -83,7 +83,7 @@ public sealed class MapSite : IAsyncDisposable
     public async Task<IPage> OpenAsync(List<string> problems, string hash = "", bool phone = false)
     {
         var page = await OpenPageAsync(problems, "/" + hash, phone);
-        await page.WaitForSelectorAsync("#map[data-ready='1']", new() { Timeout = 30_000 });
+        await page.WaitForSelectorAsync("#map[data-ready='1']");
         return page;
     }
 
@@ -91,6 +91,9 @@ public sealed class MapSite : IAsyncDisposable
     public async Task<IPage> OpenPageAsync(List<string> problems, string path, bool phone = false)
     {
         var context = await Browser.NewContextAsync(phone ? Phone : Desktop);
+        // The suite runs 4 test classes at once on 2 cores: a step that takes 1 s alone can take 20 s there
+        // (the ATD journey: 12 s alone, 56 s in a full run). Bounds wide enough for a slower CI machine.
+        context.SetDefaultTimeout(StepTimeoutMs);
         var page = await context.NewPageAsync();
         page.Console += (_, m) => { if (m.Type == "error") problems.Add($"console : {m.Text} @ {m.Location}"); };
         page.PageError += (_, e) => problems.Add("exception : " + e);
@@ -120,18 +123,21 @@ public sealed class MapSite : IAsyncDisposable
             """);
     }
 
+    /// <summary>Playwright's bound of one step (a wait, a click, a download) in these tests.</summary>
+    public const int StepTimeoutMs = 90_000;
+
     /// <summary>
-    /// Polls a condition with page evaluations (bounded: 10 s). Playwright's WaitForFunction re-evaluates
+    /// Polls a condition with page evaluations (bounded: <see cref="StepTimeoutMs"/>). Playwright's WaitForFunction re-evaluates
     /// its string with eval() inside the page, which the page's Content-Security-Policy forbids.
     /// </summary>
     public static async Task WaitForAsync(IPage page, string condition)
     {
-        for (var i = 0; i < 100; i++)
+        for (var i = 0; i < StepTimeoutMs / 100; i++)
         {
             if (await page.EvaluateAsync<bool>(condition)) return;
             await Task.Delay(100);
         }
-        Assert.Fail("Condition jamais remplie en 10 s : " + condition);
+        Assert.Fail($"Condition jamais remplie en {StepTimeoutMs / 1000} s : " + condition);
     }
 
     public async ValueTask DisposeAsync()
