@@ -72,7 +72,14 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         await page.WaitForSelectorAsync("#card:not([hidden]) #history");
         var history = await page.TextContentAsync("#history");
         Assert.Contains("saisie : ATD Rennes (navigateur)", history);
-        await page.WaitForSelectorAsync("#table-body tr");   // the page's last request, before the site stops
+        await page.WaitForSelectorAsync("#table-body tr");   // the map page's last request
+
+        // From the map's card back to the editor page, the commune already chosen (the key kept in the tab).
+        await page.ClickAsync("#contribute-link");
+        await page.WaitForSelectorAsync("#selected:not([hidden])");
+        Assert.StartsWith(name, await page.TextContentAsync("#sel-name"));
+        Assert.Contains("saisie : ATD Rennes (navigateur)", await page.TextContentAsync("#sel-history"));
+        await page.Locator("#audit-list li").First.WaitForAsync();
         Assert.Empty(problems);
     }
 

@@ -66,6 +66,8 @@ async function collectiviteCard(id, fly) {
       nf.format(c.members.obliged) + (c.members.obliged ? ' (' + pf.format(c.members.obligedOpen / c.members.obliged) + ')' : ''))] : null,
     historyTable(c.history),
     platforms(c),
+    // ATD and staff: record what they saw about this collectivité (the editor page asks for their key).
+    el('p', { class: 'note' }, el('a', { id: 'contribute-link', href: '/contribuer#c=' + encodeURIComponent(c.id) }, 'Signaler une observation (ATD, équipe)')),
   ];
 }
 

@@ -42,6 +42,15 @@ async function useKey(key) {
     me.atd ? ' de l\'ATD « ' + (me.atd.name || me.atd.id) + ' » (' + nf.format(perimeter.size) + ' collectivités dans son périmètre)' : ' (toutes les collectivités)');
   $('editor').hidden = false;
   await Promise.all([loadTodo(), loadAudit()]);
+  await selectFromAddress();
+}
+
+/** /contribuer#c=COM-35238: the collectivité chosen on the map's card, if the key may write for it. */
+async function selectFromAddress() {
+  const id = new URLSearchParams(location.hash.slice(1)).get('c');
+  if (!id || !/^[A-Z]{2,5}-[0-9A-Z]{1,9}$/.test(id)) return;
+  if (allowed(id)) await select(id);
+  else fill($('find-results'), el('li', { class: 'refused' }, id + ' n\'est pas dans le périmètre de votre ATD : choisissez une collectivité de la liste à faire ou de la recherche.'));
 }
 
 const allowed = (id) => !perimeter || perimeter.has(id);
