@@ -48,6 +48,7 @@ app.UseRateLimiter();
 
 app.MapHealth();
 app.MapIndicators();
+app.MapChanges();
 app.MapAtd();
 app.MapObservatoireOData();
 app.MapGeo();

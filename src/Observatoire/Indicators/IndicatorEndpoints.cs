@@ -10,7 +10,7 @@ namespace Observatoire.Indicators;
 public static class IndicatorEndpoints
 {
     public static IServiceCollection AddIndicators(this IServiceCollection services) => services
-        .AddSingleton<IndicatorQueries>().AddSingleton<ProgressQueries>();
+        .AddSingleton<IndicatorQueries>().AddSingleton<ProgressQueries>().AddSingleton<ChangeQueries>();
 
     public static IEndpointRouteBuilder MapIndicators(this IEndpointRouteBuilder app)
     {

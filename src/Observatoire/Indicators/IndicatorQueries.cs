@@ -84,6 +84,32 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         return await cmd.ExecuteScalarAsync(ct) is true;
     }
 
+    /// <summary>
+    /// The selection of an <see cref="IndicatorFilter"/> (everything but its date) as a condition on the
+    /// collectivité <c>c</c>, with the parameters of <see cref="AddSelectionParameters"/>: the indicators
+    /// and the changes between two dates (<see cref="ChangeQueries"/>) select the same collectivités.
+    /// </summary>
+    public const string SelectionPredicate = """
+        (case when @types::text[] is null then counts_nationally(c.type, c.is_overseas_collectivity)
+              else c.type = any(@types) and (not c.is_overseas_collectivity or 'COLOM' = any(@types)) end)
+        and (@band::text is null or c.population_band = @band)
+        and (@region::text is null or c.region_code = @region)
+        and (@dep::text is null or c.departement_code = @dep)
+        and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
+        and (not @obliged or c.is_obliged)
+        """;
+
+    public static void AddSelectionParameters(NpgsqlCommand cmd, IndicatorFilter f)
+    {
+        cmd.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text)
+        { Value = f.Types is { Count: > 0 } ts ? ts.ToArray() : DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("band", NpgsqlDbType.Text) { Value = (object?)f.Band ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("region", NpgsqlDbType.Text) { Value = (object?)f.Region ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("dep", NpgsqlDbType.Text) { Value = (object?)f.Departement ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("atd", NpgsqlDbType.Text) { Value = (object?)f.Atd ?? DBNull.Value });
+        cmd.Parameters.Add(new NpgsqlParameter("obliged", NpgsqlDbType.Boolean) { Value = f.ObligedOnly });
+    }
+
     async Task<List<IndicatorRow>> QueryAsync(IndicatorFilter f, string? by, CancellationToken ct)
     {
         var key = by switch
@@ -117,13 +143,7 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
             sel as materialized (
                 select {key} as key, c.id, c.type, c.code, c.siren, c.is_obliged, {isOpen} as is_open
                   from collectivite c {status}
-                 where (case when @types::text[] is null then counts_nationally(c.type, c.is_overseas_collectivity)
-                             else c.type = any(@types) and (not c.is_overseas_collectivity or 'COLOM' = any(@types)) end)
-                   and (@band::text is null or c.population_band = @band)
-                   and (@region::text is null or c.region_code = @region)
-                   and (@dep::text is null or c.departement_code = @dep)
-                   and (@atd::text is null or exists (select 1 from atd_coverage ac where ac.atd_id = @atd and ac.collectivite_id = c.id))
-                   and (not @obliged or c.is_obliged)),
+                 where {SelectionPredicate}),
             k as (
                 select key, count(*) as n, count(*) filter (where is_open) as open, count(*) filter (where is_obliged) as obliged,
                        count(*) filter (where is_obliged and is_open) as obliged_open
@@ -190,13 +210,7 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         await using var cmd = db.CreateCommand(sql);
         cmd.CommandTimeout = 30;
         cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Date) { Value = f.Date is { } d ? d : DateOnly.MaxValue });
-        cmd.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text)
-        { Value = f.Types is { Count: > 0 } ts ? ts.ToArray() : DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("band", NpgsqlDbType.Text) { Value = (object?)f.Band ?? DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("region", NpgsqlDbType.Text) { Value = (object?)f.Region ?? DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("dep", NpgsqlDbType.Text) { Value = (object?)f.Departement ?? DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("atd", NpgsqlDbType.Text) { Value = (object?)f.Atd ?? DBNull.Value });
-        cmd.Parameters.Add(new NpgsqlParameter("obliged", NpgsqlDbType.Boolean) { Value = f.ObligedOnly });
+        AddSelectionParameters(cmd, f);
         var rows = new List<IndicatorRow>();
         await using var rd = await cmd.ExecuteReaderAsync(ct);
         while (await rd.ReadAsync(ct))

@@ -175,3 +175,25 @@ public sealed class AuditEntry
     public string? RequestId { get; set; }
     public string? ClientAddress { get; set; }
 }
+
+/// <summary>A collectivité whose status differs between two dates (SQL changes_between): Changes(From=…,To=…).</summary>
+public sealed class CollectiviteChange
+{
+    public required string Id { get; set; }
+    public DateOnly DateFrom { get; set; }
+    public DateOnly DateTo { get; set; }
+    public required string Change { get; set; }
+    public string? Siren { get; set; }
+    public required string Code { get; set; }
+    public required string Type { get; set; }
+    public required string Name { get; set; }
+    public string? DepartementCode { get; set; }
+    public string? RegionCode { get; set; }
+    public bool IsObliged { get; set; }
+    public bool OpenBefore { get; set; }
+    public bool OpenAfter { get; set; }
+    public long? DatasetsBefore { get; set; }
+    public long? DatasetsAfter { get; set; }
+    public long? ObservationBefore { get; set; }
+    public long? ObservationAfter { get; set; }
+}

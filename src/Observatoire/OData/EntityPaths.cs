@@ -65,6 +65,8 @@ public sealed class EntityPathsController(ODataDb db) : ODataController
         ["AssociatedActors"] = d => d.AssociatedActors,
         ["Milestones"] = d => d.Milestones,
         ["CollectiviteStatuses"] = d => d.StatusOn(DateOnly.FromDateTime(DateTime.Today)),
+        ["CollectiviteChanges"] = d => d.LatestChanges(),
+        ["AuditEntries"] = d => d.AuditEntries,   // administrators only: ODataGuard refuses the others first
     };
 
     [ObservatoireQuery]

@@ -51,6 +51,29 @@ public sealed class MilestonesController(ODataDb db) : ODataController
     [ObservatoireQuery] public SingleResult<Milestone> Get(DateOnly key) => SingleResult.Create(db.Milestones.Where(x => x.ObservedOn == key));
 }
 
+/// <summary>What changed: the set (between the last two directory snapshots) and the function Changes(From=…,To=…).</summary>
+public sealed partial class CollectiviteChangesController(ODataDb db) : ODataController
+{
+    [ObservatoireQuery] public IQueryable<CollectiviteChange> Get() => db.LatestChanges();
+
+    /// <remarks>As StatusOn: the segment is checked here (two parameters, From before To, no key after).</remarks>
+    [ObservatoireQuery]
+    [HttpGet("odata/Changes(From={from},To={to})")]
+    public IQueryable<CollectiviteChange> Changes(DateOnly from, DateOnly to)
+    {
+        var segment = Request.Path.Value!.Split('/')[2];
+        if (!ChangesSegment().IsMatch(segment) || from > to)
+            throw new ODataClientException(new(400, "BadRequest",
+                "Changes prend deux paramètres, From=AAAA-MM-JJ puis To=AAAA-MM-JJ (From avant To), sans clé après : pour une collectivité, ajoutez $filter=Id eq 'COM-35238'.",
+                "Changes takes two parameters, From=YYYY-MM-DD then To=YYYY-MM-DD (From before To), and no key after it: for one collectivité, add $filter=Id eq 'COM-35238'.",
+                null, "Changes"));
+        return db.Changes(from, to);
+    }
+
+    [GeneratedRegex(@"^Changes\(From=\d{4}-\d{2}-\d{2},To=\d{4}-\d{2}-\d{2}\)$")]
+    private static partial Regex ChangesSegment();
+}
+
 /// <summary>Status of every collectivité on a date: the set (today) and the function StatusOn(Date=…).</summary>
 public sealed partial class CollectiviteStatusesController(ODataDb db) : ODataController
 {

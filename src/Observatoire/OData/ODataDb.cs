@@ -20,6 +20,13 @@ public sealed class ODataDb(DbContextOptions<ODataDb> options) : DbContext(optio
     /// <summary>Every collectivité with its status on <paramref name="date"/> (SQL odata_status_on), composable.</summary>
     public IQueryable<CollectiviteStatus> StatusOn(DateOnly date) => FromExpression(() => StatusOn(date));
 
+    /// <summary>The collectivités whose status differs between two dates (SQL odata_changes), composable.</summary>
+    public IQueryable<CollectiviteChange> Changes(DateOnly from, DateOnly to) => FromExpression(() => Changes(from, to));
+
+    /// <summary>The last two directory snapshots' dates (SQL latest_snapshot_pair).</summary>
+    public IQueryable<CollectiviteChange> LatestChanges() =>
+        Set<CollectiviteChange>().FromSql($"select x.* from latest_snapshot_pair() p, odata_changes(p.d1, p.d2) x").AsNoTracking();
+
     protected override void OnModelCreating(ModelBuilder b)
     {
         b.Entity<Collectivite>(e =>
@@ -54,5 +61,7 @@ public sealed class ODataDb(DbContextOptions<ODataDb> options) : DbContext(optio
         });
         b.Entity<CollectiviteStatus>(e => { e.HasNoKey(); e.ToView(null); });
         b.HasDbFunction(typeof(ODataDb).GetMethod(nameof(StatusOn), [typeof(DateOnly)])!).HasName("odata_status_on");
+        b.Entity<CollectiviteChange>(e => { e.HasNoKey(); e.ToView(null); });
+        b.HasDbFunction(typeof(ODataDb).GetMethod(nameof(Changes), [typeof(DateOnly), typeof(DateOnly)])!).HasName("odata_changes");
     }
 }

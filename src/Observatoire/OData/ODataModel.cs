@@ -24,6 +24,7 @@ public static class ODataModel
         ["AssociatedActors"] = "Acteurs associés qui ne sont pas des collectivités du référentiel (syndicats, GIP, offices…).",
         ["Milestones"] = "Comptes nationaux publiés par chaque édition de l'observatoire.",
         ["AuditEntries"] = "Journal d'audit des écritures (contributions, imports d'instantanés), refusées comprises ; réservé aux administrateurs (clé d'API).",
+        ["CollectiviteChanges"] = "Collectivités dont le statut a changé entre les deux derniers recensements de l'annuaire ; entre deux dates quelconques, utilisez la fonction Changes(From=AAAA-MM-JJ,To=AAAA-MM-JJ).",
         ["CollectiviteStatuses"] = "Statut de chaque collectivité à la date du jour ; pour une autre date, utilisez la fonction StatusOn(Date=AAAA-MM-JJ).",
     };
 
@@ -78,6 +79,11 @@ public static class ODataModel
         ["Milestone.OpenCount"] = "Collectivités ouvertes publiées par l'édition.",
         ["Milestone.ObligedTotal"] = "Collectivités obligées selon l'édition.",
         ["Milestone.ObligedOpen"] = "Collectivités obligées et ouvertes selon l'édition.",
+        ["CollectiviteChange.Change"] = "newly_open (ouverte à la seconde date, pas à la première), no_longer_listed (l'inverse), datasets_up, datasets_down (ouverte aux deux dates, nombre de jeux de données connu aux deux dates, en hausse ou en baisse).",
+        ["CollectiviteChange.DateFrom"] = "Première date comparée.",
+        ["CollectiviteChange.DateTo"] = "Seconde date comparée.",
+        ["CollectiviteChange.ObservationBefore"] = "Observation qui décide du statut à la première date (Observations).",
+        ["CollectiviteChange.ObservationAfter"] = "Observation qui décide du statut à la seconde date (Observations).",
         ["CollectiviteStatus.Date"] = "Date d'évaluation du statut.",
         ["CollectiviteStatus.IsOpen"] = "Ouverte à cette date (dernière observation à cette date ou avant).",
         ["CollectiviteStatus.DatasetCount"] = "Jeux de données à cette date (vide = inconnu).",
@@ -103,6 +109,12 @@ public static class ODataModel
         b.EntitySet<AssociatedActor>("AssociatedActors");
         b.EntitySet<Milestone>("Milestones").EntityType.HasKey(x => x.ObservedOn);
         b.EntitySet<CollectiviteStatus>("CollectiviteStatuses").EntityType.HasKey(x => x.Id);
+        b.EntitySet<CollectiviteChange>("CollectiviteChanges").EntityType.HasKey(x => x.Id);
+        var changes = b.Function("Changes");
+        changes.Parameter<DateOnly>("From");
+        changes.Parameter<DateOnly>("To");
+        changes.ReturnsCollectionFromEntitySet<CollectiviteChange>("CollectiviteChanges");
+        changes.IncludeInServiceDocument = false;
         var statusOn = b.Function("StatusOn");
         statusOn.ReturnsCollectionFromEntitySet<CollectiviteStatus>("CollectiviteStatuses");
         statusOn.Parameter<DateOnly>("Date");

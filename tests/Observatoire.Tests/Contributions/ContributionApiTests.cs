@@ -126,6 +126,10 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
         Assert.Equal(HttpStatusCode.Created, (await Client(admin).PostAsync("/api/observations", Json(body))).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await Client(editor).GetAsync("/odata/AuditEntries")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Client(admin).GetAsync("/odata/AuditEntries?$top=1")).StatusCode);
+        var lastAudit = await db.ScalarAsync<long>("select max(id) from audit_entry");
+        var action = await Client(admin).GetFromJsonAsync<JsonElement>($"/odata/AuditEntries({lastAudit})/Action");
+        Assert.Equal("observation.create", action.GetProperty("value").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client(null).GetAsync($"/odata/AuditEntries({lastAudit})/Action")).StatusCode);
         var form = SnapshotForm(Encoding.UTF8.GetBytes("a,b\n1,2\n"), "2022-10-19");
         Assert.Equal(HttpStatusCode.Forbidden, (await Client(editor).PostAsync("/api/snapshots", form)).StatusCode);
         // The editor reads its own audit entries only; the administrator reads everyone's.

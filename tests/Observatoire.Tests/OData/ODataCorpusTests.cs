@@ -156,20 +156,26 @@ public sealed partial class ODataCorpusTests(SharedDatabase db) : IClassFixture<
 
         foreach (var f in model.EntityContainer.OperationImports())
         {
-            var p = f.Operation.Parameters.Single().Name;
+            // Every parameter is a date: a valid call gives them in order (From before To for Changes).
+            var ps = f.Operation.Parameters.Select(x => x.Name).ToList();
+            var ok = string.Join(",", ps.Select((x, i) => $"{x}={(i == 0 && ps.Count > 1 ? "2022-04-25" : "2022-10-19")}"));
             var fn = "/odata/" + f.Name;
             foreach (var v in new[] { "'hier'", "hier", "2022-13-45", "9999-99-99", "'2022-10-19'", "2022-10-19T00:00:00Z", "1", "" })
-                Get($"{fn}({p}={Q(v)})");
+            {
+                Get($"{fn}({string.Join(",", ps.Select(x => $"{x}={Q(v)}"))})");
+                if (ps.Count > 1) Get($"{fn}({ps[0]}=2022-04-25,{ps[1]}={Q(v)})");
+            }
             Get($"{fn}()");
             Get($"{fn}");
             Get($"{fn}(Nope=2022-10-19)");
-            Get($"{fn}({p}=2022-10-19,Foo=1)");
-            Get($"{fn}({p}=2022-10-19)('COM-35238')");
-            Get($"{fn}({p}=2022-10-19)/$count");
-            Get($"{fn}({p}=2022-10-19)?$apply={Q("groupby((RegionCode),aggregate($count as N))")}", Full);
-            Get($"{fn}({p}=2022-10-19)?$filter={Q("Nope eq 1")}");
-            Get($"{fn}({p}=2022-10-19)?$orderby={Q("Population desc")}&$top=2");
-            probes.Add(new("HEAD", $"{fn}({p}=2022-10-19)?$top=1"));
+            Get($"{fn}({ok},Foo=1)");
+            if (ps.Count > 1) Get($"{fn}({ps[1]}=2022-10-19,{ps[0]}=2022-04-25)");
+            Get($"{fn}({ok})('COM-35238')");
+            Get($"{fn}({ok})/$count");
+            Get($"{fn}({ok})?$apply={Q("groupby((RegionCode),aggregate($count as N))")}", Full);
+            Get($"{fn}({ok})?$filter={Q("Nope eq 1")}");
+            Get($"{fn}({ok})?$orderby={Q("Type desc")}&$top=2");
+            probes.Add(new("HEAD", $"{fn}({ok})?$top=1"));
         }
         foreach (var path in new[] { "$batch", "$all", "$crossjoin(Collectivites,Atds)", "$entity?$id=Collectivites('COM-35238')", "Nope", "Collectivites/Nope", "$metadata#x", "" })
             Get("/odata/" + path);
