@@ -41,7 +41,9 @@ public static class Cli
           --accepter-changement l'accepte quand l'essai a montré que le changement est réel.
           import-platforms [--data DIR]   recharge les plateformes (data/odf/plateformes*.csv)
           import-milestones [--data DIR]  recharge les jalons nationaux (data/milestones.csv)
-          import-atd [--data DIR]   recharge le registre des ATD (data/atd/) et recalcule la couverture
+          import-atd [--data DIR] [--essai] [--accepter-changement]
+                                    recharge le registre des ATD (data/atd/) et recalcule la couverture ;
+                                    un registre qui retirerait plus de la moitié des ATD est refusé
           bench-indicators [--date AAAA-MM-JJ] [--runs N]
                                     mesure les indicateurs nationaux (sans cache) et la requête SQL plancher
           report [options]          écrit le rapport dans un dossier daté DIR/AAAA-MM-JJ/ (pour une tâche planifiée) :
@@ -140,7 +142,8 @@ public static class Cli
                     return 0;
                 case "import-atd":
                     await Migrate(db);
-                    await new Atds.AtdImporter(db, Console.Out).ImportAsync(Path.Combine(DataDir(Opt(args, "--data")), "atd"));
+                    await new Atds.AtdImporter(db, Console.Out).ImportAsync(Path.Combine(DataDir(Opt(args, "--data")), "atd"),
+                        dryRun: args.Contains("--essai"), acceptLargeChange: args.Contains(ImportGuardOptions.AcceptOption));
                     await SeedTiles(db, config);
                     return 0;
                 case "bench-indicators":

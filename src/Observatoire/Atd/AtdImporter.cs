@@ -21,7 +21,12 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
         string[] Codes, string[] Seasons, string? Source, string? Note);
     public sealed record AccompaniedRow(int Line, string AtdId, string Insee, string? Name, string? Phase, string? Source);
 
-    public async Task ImportAsync(string directory, CancellationToken ct = default)
+    /// <summary>
+    /// One transaction: the registry replaced, the coverage recomputed. A file that would remove more than
+    /// half of today's ATD is refused (<see cref="ImportRefusedException"/>) unless <paramref name="acceptLargeChange"/>;
+    /// with <paramref name="dryRun"/> everything runs and is reported, then rolled back.
+    /// </summary>
+    public async Task ImportAsync(string directory, CancellationToken ct = default, bool dryRun = false, bool acceptLargeChange = false)
     {
         var atdPath = ImportFiles.Find(directory, "atd.csv");
         var accPath = ImportFiles.Find(directory, "accompanied-communes.csv");
@@ -30,7 +35,7 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
 
         await using var conn = await db.OpenConnectionAsync(ct);
         await using (var cmd = new NpgsqlCommand("select checksum from data_release where kind = 'atd' order by id desc limit 1", conn))
-            if (await cmd.ExecuteScalarAsync(ct) as string == checksum && await Count(conn, "atd", ct) > 0)
+            if (!dryRun && await cmd.ExecuteScalarAsync(ct) as string == checksum && await Count(conn, "atd", ct) > 0)
             {
                 log.WriteLine("Registre des ATD déjà chargé avec ces fichiers : rien à faire.");
                 return;
@@ -64,6 +69,11 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
             else keptAcc.Add(c);
         }
 
+        var before = await Count(conn, "atd", ct);
+        List<string> removed = before == 0 ? [] : await ListAsync(conn, "select id from atd where not (id = any($1)) order by id", ids.ToArray(), ct);
+        if (before > 0 && removed.Count * 2 > before && !acceptLargeChange && !dryRun)
+            throw new ImportRefusedException($"Le registre retirerait {removed.Count} des {before} ATD ({string.Join(", ", removed.Take(10))}{(removed.Count > 10 ? "…" : "")}) : "
+                + "fichier incomplet ? Vérifiez-le par un essai, puis acceptez le changement s'il est réel.");
         await using (var cmd = new NpgsqlCommand("delete from accompanied_commune; delete from atd_coverage; delete from atd;", conn, tx))
             await cmd.ExecuteNonQueryAsync(ct);
         await conn.CopyAsync("atd", kept, ct,
@@ -77,11 +87,23 @@ public sealed class AtdImporter(NpgsqlDataSource db, TextWriter log)
             new("name", NpgsqlDbType.Text, c => c.Name), new("phase", NpgsqlDbType.Text, c => c.Phase), new("source", NpgsqlDbType.Text, c => c.Source));
         await StatusImporter.InsertRejections(conn, release, "atd", rejected, ct);
         await AtdCoverage.RefreshAsync(conn, ct);
-        await tx.CommitAsync(ct);
-
         var covered = await Count(conn, "(select distinct collectivite_id from atd_coverage) x", ct);
-        log.WriteLine($"Registre des ATD : {kept.Count} ATD, {keptAcc.Count} communes accompagnées, {covered:N0} collectivités couvertes, {rejected.Count} signalement(s).");
+        if (dryRun) await tx.RollbackAsync(ct);
+        else await tx.CommitAsync(ct);
+
+        log.WriteLine($"Registre des ATD{(dryRun ? " — essai à blanc, rien n'est écrit" : "")} : {kept.Count} ATD ({before} avant), {keptAcc.Count} communes accompagnées, {covered:N0} collectivités couvertes, {rejected.Count} signalement(s).");
+        if (removed.Count > 0) log.WriteLine($"    ATD retirés : {string.Join(", ", removed)}");
         foreach (var r in rejected) log.WriteLine($"    ligne {r.Line} : {r.Reason}");
+    }
+
+    static async Task<List<string>> ListAsync(NpgsqlConnection conn, string sql, string[] arg, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        cmd.Parameters.AddWithValue(arg);
+        var list = new List<string>();
+        await using var rd = await cmd.ExecuteReaderAsync(ct);
+        while (await rd.ReadAsync(ct)) list.Add(rd.GetString(0));
+        return list;
     }
 
     public static (List<AtdRow>, List<AccompaniedRow>, List<RowNote>) Read(string atdPath, string accPath)

@@ -21,6 +21,7 @@ public static class ContributionEndpoints
         app.MapPost("/api/observations", ObservationWriter.CreateAsync).WithName("RecordObservation");
         app.MapGet("/api/observations/{id:long}", GetObservationAsync).WithName("Observation");
         app.MapPost("/api/snapshots", UploadSnapshotAsync).WithName("UploadSnapshot").DisableAntiforgery();
+        app.MapPost("/api/atd/registry", UploadAtdRegistryAsync).WithName("UploadAtdRegistry").DisableAntiforgery();
         app.MapGet("/api/audit", AuditLog.ListAsync).WithName("Audit");
         app.MapGet("/api/contributor", WhoAmIAsync).WithName("Contributor");
         app.MapGet("/contribuer", (IWebHostEnvironment env) =>
@@ -62,17 +63,23 @@ public static class ContributionEndpoints
             : Problems.Of(404, "Observation introuvable", $"Aucune observation n° {id}.");
     }
 
+    /// <summary>What an administrator's upload handler returns: the answer's body and its summary for the audit row.</summary>
+    sealed record UploadResult(object Body, object Audit);
+
     /// <summary>
-    /// POST /api/snapshots (administrators): a directory snapshot in its CSV format (multipart field
-    /// <c>file</c>, field or parameter <c>date</c>), imported by the same importer and guards as the CLI.
-    /// <c>dryRun</c> defaults to true: without <c>dryRun=false</c> the diff is computed and nothing is written.
+    /// An administrator's file upload (multipart, at most <see cref="MaxSnapshotBytes"/>), run by an importer
+    /// on files saved in a temporary folder: authentication, the admin check, <c>dryRun</c> (default true:
+    /// without <c>dryRun=false</c> the diff is computed and nothing is written), the audit row of every
+    /// attempt, French problems for refusals (guards: 422 with the report; unreadable files: 400), the
+    /// map's cache evicted after a real import.
     /// </summary>
-    static async Task<IResult> UploadSnapshotAsync(HttpContext http, NpgsqlDataSource db, IConfiguration config, CancellationToken ct)
+    static async Task<IResult> UploadAsync(HttpContext http, NpgsqlDataSource db, string action, string what,
+        Func<IFormCollection, string, StringWriter, bool, Task<(UploadResult? Result, string? Problem)>> import, CancellationToken ct)
     {
         var (who, refusal, reason) = await ContributorAuth.AuthenticateAsync(http);
         var p = new QueryParameters(http.Request.Query);
         var dryRun = p.Bool("dryRun") ?? true;
-        var action = dryRun ? "snapshot.dry-run" : "snapshot.import";
+        action += dryRun ? ".dry-run" : ".import";
         if (refusal is not null)
         {
             await AuditLog.WriteAsync(db, http, null, new(action, 401, reason));
@@ -84,12 +91,12 @@ public static class ContributionEndpoints
             return extra is null ? Problems.Of(status, title, detail)
                 : Results.Problem(statusCode: status, title: title, detail: detail, extensions: new Dictionary<string, object?> { ["report"] = extra });
         }
-        if (!who!.IsAdmin) return await Refuse(403, "Réservé aux administrateurs", "Seule une clé d'administrateur peut importer un instantané de l'annuaire.");
+        if (!who!.IsAdmin) return await Refuse(403, "Réservé aux administrateurs", $"Seule une clé d'administrateur peut importer {what}.");
         if (!p.IsValid) return await Refuse(400, "Paramètre invalide", "« dryRun » vaut true ou false.");
         if (!http.Request.HasFormContentType)
-            return await Refuse(415, "Type de contenu non pris en charge", "Envoyez le fichier en multipart/form-data : champ « file » (le CSV) et champ « date » (AAAA-MM-JJ).");
+            return await Refuse(415, "Type de contenu non pris en charge", "Envoyez les fichiers en multipart/form-data (voir docs/contributions.md).");
         if (http.Request.ContentLength > MaxSnapshotBytes)
-            return await Refuse(413, "Fichier trop volumineux", $"Un instantané fait au plus {MaxSnapshotBytes / 1024 / 1024} Mo.");
+            return await Refuse(413, "Fichier trop volumineux", $"Un envoi fait au plus {MaxSnapshotBytes / 1024 / 1024} Mo.");
 
         IFormCollection form;
         try
@@ -102,44 +109,84 @@ public static class ContributionEndpoints
             return await Refuse(e is BadHttpRequestException { StatusCode: 413 } || e.Message.Contains("limit", StringComparison.OrdinalIgnoreCase) ? 413 : 400,
                 "Envoi refusé", $"Le formulaire n'a pas pu être lu (au plus {MaxSnapshotBytes / 1024 / 1024} Mo, multipart/form-data).");
         }
-        var file = form.Files["file"];
-        var dateText = form["date"].ToString() is { Length: > 0 } fd ? fd : http.Request.Query["date"].ToString();
-        if (file is null || file.Length == 0)
-            return await Refuse(400, "Fichier manquant", "Le champ « file » doit contenir le CSV de l'annuaire (format OpenDataFrance).");
-        if (!DateOnly.TryParseExact(dateText, "yyyy-MM-dd", out var date) || date < QueryParameters.FirstDate || date > ObservationWriter.Today)
-            return await Refuse(400, "Date invalide", $"« date » = « {dateText} » : date d'observation AAAA-MM-JJ attendue, du {QueryParameters.FirstDate:yyyy-MM-dd} à aujourd'hui.");
 
-        var name = Path.GetFileName(file.FileName) is { Length: > 0 and < 100 } n && !n.Any(char.IsControl) ? n : "instantane.csv";
         var dir = Directory.CreateTempSubdirectory("obs-upload-");
-        var path = Path.Combine(dir.FullName, name);
         var log = new StringWriter();
+        string Clean(string text) => text.Replace(dir.FullName + Path.DirectorySeparatorChar, "");
         try
         {
-            await using (var f = File.Create(path)) await file.CopyToAsync(f, ct);
-            var importer = new StatusImporter(db, log) { Guards = ImportGuardOptions.From(config, form["acceptLargeChange"] == "true") };
-            var r = await importer.ImportAsync(path, date, complete: form["complete"] != "false", dryRun: dryRun, ct: ct);
-            if (!dryRun && !r.Skipped) await MapCache.EvictAsync(http.RequestServices, ct);
-            var summary = new
-            {
-                dryRun, skipped = r.Skipped, source = r.Source, file = name, rows = r.Rows, rejected = r.Rejected, byMethod = r.ByMethod,
-                rejections = r.Rejections.Take(1000).Select(x => new { line = x.Line, reason = x.Reason }),
-                report = log.ToString().Replace(path, name),
-            };
-            await AuditLog.WriteAsync(db, http, who, new(action, 200, null, After: new { summary.source, summary.file, summary.rows, summary.rejected, summary.skipped }));
+            var (result, problem) = await import(form, dir.FullName, log, dryRun);
+            if (problem is not null) return await Refuse(400, "Envoi incomplet", problem);
+            if (!dryRun) await MapCache.EvictAsync(http.RequestServices, ct);
+            await AuditLog.WriteAsync(db, http, who, new(action, 200, null, After: result!.Audit));
             http.Response.Headers.CacheControl = "no-store";
-            return Results.Json(summary);
+            return Results.Json(result.Body);
         }
         catch (ImportRefusedException e)
         {
-            return await Refuse(422, "Import refusé par les garde-fous", e.Message + " Rien n'a été écrit.", log.ToString().Replace(path, name));
+            return await Refuse(422, "Import refusé par les garde-fous", Clean(e.Message) + " Rien n'a été écrit.", Clean(log.ToString()));
         }
         catch (ImportException e)
         {
-            return await Refuse(400, "Fichier refusé", e.Message.Replace(path, name) + " Rien n'a été écrit.");
+            return await Refuse(400, "Fichier refusé", Clean(e.Message) + " Rien n'a été écrit.");
         }
         finally
         {
             dir.Delete(recursive: true);
         }
     }
+
+    /// <summary>Saves a multipart file under a safe name in <paramref name="dir"/>; null when the field is empty.</summary>
+    static async Task<string?> SaveAsync(IFormFile? file, string dir, string fallbackName, CancellationToken ct)
+    {
+        if (file is null || file.Length == 0) return null;
+        var name = Path.GetFileName(file.FileName) is { Length: > 0 and < 100 } n && !n.Any(char.IsControl) ? n : fallbackName;
+        var path = Path.Combine(dir, name);
+        await using var f = File.Create(path);
+        await file.CopyToAsync(f, ct);
+        return path;
+    }
+
+    /// <summary>
+    /// POST /api/snapshots: a directory snapshot in its CSV format (multipart field <c>file</c>, field or
+    /// parameter <c>date</c>), imported by the CLI's importer with the same guards.
+    /// </summary>
+    static Task<IResult> UploadSnapshotAsync(HttpContext http, NpgsqlDataSource db, IConfiguration config, CancellationToken ct) =>
+        UploadAsync(http, db, "snapshot", "un instantané de l'annuaire", async (form, dir, log, dryRun) =>
+        {
+            var path = await SaveAsync(form.Files["file"], dir, "instantane.csv", ct);
+            if (path is null) return (null, "Le champ « file » doit contenir le CSV de l'annuaire (format OpenDataFrance).");
+            var dateText = form["date"].ToString() is { Length: > 0 } fd ? fd : http.Request.Query["date"].ToString();
+            if (!DateOnly.TryParseExact(dateText, "yyyy-MM-dd", out var date) || date < QueryParameters.FirstDate || date > ObservationWriter.Today)
+                return (null, $"« date » = « {dateText} » : date d'observation AAAA-MM-JJ attendue, du {QueryParameters.FirstDate:yyyy-MM-dd} à aujourd'hui.");
+            var importer = new StatusImporter(db, log) { Guards = ImportGuardOptions.From(config, form["acceptLargeChange"] == "true") };
+            var r = await importer.ImportAsync(path, date, complete: form["complete"] != "false", dryRun: dryRun, ct: ct);
+            var file = Path.GetFileName(path);
+            return (new UploadResult(new
+            {
+                dryRun, skipped = r.Skipped, source = r.Source, file, rows = r.Rows, rejected = r.Rejected, byMethod = r.ByMethod,
+                rejections = r.Rejections.Take(1000).Select(x => new { line = x.Line, reason = x.Reason }),
+                report = log.ToString().Replace(path, file),
+            }, new { source = r.Source, file, rows = r.Rows, rejected = r.Rejected, skipped = r.Skipped }), null);
+        }, ct);
+
+    /// <summary>
+    /// POST /api/atd/registry: the ATD registry (multipart fields <c>atd</c>, the registry's atd.csv, and
+    /// <c>accompanied</c>, accompanied-communes.csv), imported by the CLI's importer (import-atd): the
+    /// perimeters and the coverage are recomputed; a registry that would remove more than half of the ATD
+    /// is refused unless <c>acceptLargeChange=true</c>.
+    /// </summary>
+    static Task<IResult> UploadAtdRegistryAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct) =>
+        UploadAsync(http, db, "atd-registry", "le registre des ATD", async (form, dir, log, dryRun) =>
+        {
+            var atd = form.Files["atd"];
+            var accompanied = form.Files["accompanied"];
+            if (atd is null || atd.Length == 0 || accompanied is null)
+                return (null, "Champs attendus : « atd » (atd.csv du registre) et « accompanied » (accompanied-communes.csv).");
+            await using (var f = File.Create(Path.Combine(dir, "atd.csv"))) await atd.CopyToAsync(f, ct);
+            await using (var f = File.Create(Path.Combine(dir, "accompanied-communes.csv"))) await accompanied.CopyToAsync(f, ct);
+            await new Atds.AtdImporter(db, log).ImportAsync(dir, ct, dryRun, acceptLargeChange: form["acceptLargeChange"] == "true");
+            var report = log.ToString().Replace(dir + Path.DirectorySeparatorChar, "");
+            return (new UploadResult(new { dryRun, report }, new { report = report.Split('\n')[0] }), null);
+        }, ct);
 }

@@ -235,6 +235,36 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
     }
 
     [Fact]
+    public async Task An_administrator_uploads_the_atd_registry_with_a_dry_run_and_a_guard_against_a_truncated_file()
+    {
+        var (_, admin) = await ApiKeys.CreateAsync(db.DataSource, "registre", Contributor.Admin, null, null);
+        var (_, editor) = await ApiKeys.CreateAsync(db.DataSource, "éditeur registre", Contributor.AtdEditor, Atd, null);
+        var atdCsv = await File.ReadAllBytesAsync(Path.Combine(TestEnvironment.DataDir, "atd", "atd.csv"));
+        var accCsv = await File.ReadAllBytesAsync(Path.Combine(TestEnvironment.DataDir, "atd", "accompanied-communes.csv"));
+        MultipartFormDataContent Form(byte[] atd) => new()
+        {
+            { new ByteArrayContent(atd), "atd", "atd.csv" },
+            { new ByteArrayContent(accCsv), "accompanied", "accompanied-communes.csv" },
+        };
+        var before = await DataAsync();
+        Assert.Equal(HttpStatusCode.Forbidden, (await Client(editor).PostAsync("/api/atd/registry", Form(atdCsv))).StatusCode);
+
+        var dry = await Client(admin).PostAsync("/api/atd/registry", Form(atdCsv));
+        Assert.Equal(HttpStatusCode.OK, dry.StatusCode);
+        var registryRows = RawOdf.Atd.Count;
+        Assert.Contains($"{registryRows} ATD ({registryRows} avant)", (await dry.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("report").GetString());
+
+        // The header and the first ten ATD only: most ATD would go, refused even when asked for real.
+        var truncated = Encoding.UTF8.GetBytes(string.Join('\n', Encoding.UTF8.GetString(atdCsv).Split('\n').Take(11)) + "\n");
+        var refused = await Client(admin).PostAsync("/api/atd/registry?dryRun=false", Form(truncated));
+        var p = await ProblemAsync(refused, HttpStatusCode.UnprocessableEntity);
+        Assert.Contains("retirerait", p.GetProperty("detail").GetString());
+        Assert.Equal(before, await DataAsync());
+        Assert.Equal(["atd-registry.dry-run", "atd-registry.import"],
+            (await db.RowsAsync("select action from audit_entry where actor = 'registre' order by id")).Select(r => (string)r[0]!));
+    }
+
+    [Fact]
     public async Task The_audit_log_cannot_be_altered_by_the_apps_role_nor_by_its_owner()
     {
         await using var conn = await db.DataSource.OpenConnectionAsync();

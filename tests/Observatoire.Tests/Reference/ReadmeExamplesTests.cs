@@ -94,19 +94,26 @@ public sealed class ReadmeCommandLineTests(LoadedDatabase db) : IClassFixture<Lo
             foreach (var command in commands)
             {
                 Assert.StartsWith(Run, command);
-                var psi = new ProcessStartInfo("bash", ["-c", command.Replace(Run, $"dotnet '{Path.Combine(AppContext.BaseDirectory, "Observatoire.dll")}'")])
-                { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-                psi.Environment["ConnectionStrings__Observatoire"] = db.ConnectionString;
-                using var p = Process.Start(psi)!;
-                var output = p.StandardOutput.ReadToEndAsync();
-                var err = p.StandardError.ReadToEndAsync();
-                await p.WaitForExitAsync();
-                Assert.True(p.ExitCode == 0, $"{command}\n→ code {p.ExitCode} : {await err}\n{await output}");
+                var (exit, output, err) = await BashAsync(command, dir);
+                Assert.True(exit == 0, $"{command}\n→ code {exit} : {err}\n{output}");
             }
             // The report went where it was asked, relative to the folder it was run from.
             Assert.True(File.Exists(Path.Combine(dir, "reports", "2022-10-19", "national.pdf")));
         }
         finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>README lines pasted into bash (stopping at the first error), the built binary for « dotnet run », on this database.</summary>
+    async Task<(int Exit, string Out, string Err)> BashAsync(string script, string workingDirectory)
+    {
+        var psi = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script.Replace(Run, $"dotnet '{Path.Combine(AppContext.BaseDirectory, "Observatoire.dll")}'")])
+        { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["ConnectionStrings__Observatoire"] = db.ConnectionString;
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEndAsync();
+        var err = p.StandardError.ReadToEndAsync();
+        await p.WaitForExitAsync();
+        return (p.ExitCode, await output, await err);
     }
 
     /// <summary>The « Contributions » block, pasted into bash as one script against a running server: it writes.</summary>
@@ -123,19 +130,12 @@ public sealed class ReadmeCommandLineTests(LoadedDatabase db) : IClassFixture<Lo
         await using var app = TestApp.On(db.ConnectionString, b => b.UseSetting("Urls", $"http://127.0.0.1:{port}"));
         app.UseKestrel(port);
         app.StartServer();
-        var psi = new ProcessStartInfo("bash", ["-euo", "pipefail", "-c", script
-            .Replace(Run, $"dotnet '{Path.Combine(AppContext.BaseDirectory, "Observatoire.dll")}'")
+        var (exit, output, err) = await BashAsync(script
             .Replace("curl ", "curl --fail --silent --show-error ")
-            .Replace("http://127.0.0.1:5080", $"http://127.0.0.1:{port}")])
-        { WorkingDirectory = Path.GetTempPath(), RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["ConnectionStrings__Observatoire"] = db.ConnectionString;
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEndAsync();
-        var err = p.StandardError.ReadToEndAsync();
-        await p.WaitForExitAsync();
-        Assert.True(p.ExitCode == 0, $"code {p.ExitCode} : {await err}\n{await output}");
-        Assert.Contains("\"recordedBy\" : \"ATD Rennes Métropole\"", await output);
-        Assert.Contains("\"action\":\"observation.create\"", await output);
+            .Replace("http://127.0.0.1:5080", $"http://127.0.0.1:{port}"), Path.GetTempPath());
+        Assert.True(exit == 0, $"code {exit} : {err}\n{output}");
+        Assert.Contains("\"recordedBy\" : \"ATD Rennes Métropole\"", output);
+        Assert.Contains("\"action\":\"observation.create\"", output);
         Assert.Equal(12L, await db.ScalarAsync<long>("select datasets_local from observation where source = 'contribution' and collectivite_id = 'COM-35047' and note = 'vu en atelier'"));
     }
 }
