@@ -46,3 +46,9 @@ language sql stable parallel safe as $$
     select coalesce((select observed_on from status_snapshot order by observed_on desc offset 1 limit 1), first_observation()),
            coalesce((select max(observed_on) from status_snapshot), last_observation())
 $$;
+
+-- The date of the latest complete directory snapshot: the last day every collectivité was looked at.
+-- After it, contributions update one collectivité at a time, so the page and /api/progress say both
+-- dates (last_observation() alone would present a national picture of 2022 as of the last contribution).
+create or replace function last_census() returns date
+language sql stable parallel safe as $$ select max(observed_on) from status_snapshot where complete $$;

@@ -22,7 +22,7 @@ public sealed record Projection(DateOnly? Date, string Label, bool Reached, stri
 
 /// <summary>National progress toward the programme goal, as served by <c>GET /api/progress</c>.</summary>
 public sealed record Progress(
-    int? Open, int Goal, DateOnly AsOf, bool Observed, DateOnly? LastObservation, double? Percent,
+    int? Open, int Goal, DateOnly AsOf, bool Observed, DateOnly? LastObservation, DateOnly? LastCensus, double? Percent,
     long Obliged, long? ObligedOpen, double? ObligedOpenRate, string ObligationNote,
     ProgressPoint? LatestPublished, IReadOnlyList<ProgressPoint> Series, Trend Trend, Projection Projection);
 
@@ -100,9 +100,12 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
         var now = await indicators.ComputeAsync(new IndicatorFilter(Date: day), ct);
         var last = await indicators.LastObservationAsync(ct);
         await using var conn = await db.OpenConnectionAsync(ct);
+        DateOnly? census;
+        await using (var cmd = new NpgsqlCommand("select last_census()", conn))
+            census = await cmd.ExecuteScalarAsync(ct) as DateOnly?;
         var series = await SeriesAsync(conn, day, null, null, ct);
         var open = now.Open is { } o ? (int)o : (int?)null;
-        return new Progress(open, GoalProjection.Goal, day, now.Observed, last,
+        return new Progress(open, GoalProjection.Goal, day, now.Observed, last, census,
             open is { } n ? Math.Round(100.0 * n / GoalProjection.Goal, 1) : null,
             now.Obliged, now.ObligedOpen, now.ObligedOpenRate, IndicatorQueries.ObligationNote,
             series.LastOrDefault(p => p.Kind == ProgressKind.Published), series,

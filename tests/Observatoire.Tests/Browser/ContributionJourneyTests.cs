@@ -72,6 +72,11 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         await page.WaitForSelectorAsync("#card:not([hidden]) #history");
         var history = await page.TextContentAsync("#history");
         Assert.Contains("saisie : ATD Rennes (navigateur)", history);
+        // The page says how old the national picture is, not only when the last contribution came.
+        var census = await db.ScalarAsync<DateOnly>("select max(observed_on) from status_snapshot where complete");
+        await MapSite.WaitForAsync(page, "document.querySelector('#data-age').textContent.includes('contribution')");
+        Assert.Equal($"Dernier recensement complet : {census.ToString("d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("fr-FR"))} · dernière contribution : "
+            + ObservationWriter.Today.ToString("d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("fr-FR")), await page.TextContentAsync("#data-age"));
         await page.WaitForSelectorAsync("#table-body tr");   // the map page's last request
 
         // From the map's card back to the editor page, the commune already chosen (the key kept in the tab).

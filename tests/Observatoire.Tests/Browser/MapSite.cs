@@ -28,9 +28,9 @@ public sealed class MapSite : IAsyncDisposable
     public static async Task<MapSite> StartAsync(LoadedDatabase db)
     {
         var port = FreePort();
-        var app = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
-            .UseSetting("ConnectionStrings:Observatoire", db.ConnectionString)
-            .UseSetting("Urls", $"http://127.0.0.1:{port}"));
+        // TestApp.On: the tests' settings, among them OData's wide time budget (the production 10 s
+        // answered a journey's table 503 when a full run loaded the machine).
+        var app = TestApp.On(db.ConnectionString, b => b.UseSetting("Urls", $"http://127.0.0.1:{port}"));
         app.UseKestrel(port);
         app.StartServer();
         var playwright = await Playwright.CreateAsync();

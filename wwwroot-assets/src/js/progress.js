@@ -91,7 +91,7 @@ export async function loadProgress() {
 export async function loadTimeline() {
   const p = await getJson('/api/progress');
   series = p.series;
-  dataAge(p.lastObservation);
+  dataAge(p.lastObservation, p.lastCensus);
   dateChoices();
 }
 
@@ -105,8 +105,13 @@ function noObservation() {
     published ? [el('br'), 'Édition publiée la plus proche : ' + nf.format(published.open) + ' collectivités ouvertes au ' + fmtDate(published.date) + '.'] : null);
 }
 
-function dataAge(last) {
-  fill($('data-age'), last ? 'Dernière observation : ' + fmtDate(last) : 'Aucune observation chargée');
+// After the last complete directory snapshot, contributions update one collectivité at a time: both
+// dates are said, so that a recent contribution does not pass the national picture off as recent.
+function dataAge(last, census) {
+  if (!last) { fill($('data-age'), 'Aucune observation chargée'); return; }
+  fill($('data-age'), census && census < last
+    ? 'Dernier recensement complet : ' + fmtDate(census) + ' · dernière contribution : ' + fmtDate(last)
+    : 'Dernière observation : ' + fmtDate(last));
 }
 
 // The dates worth choosing: each observation, each published edition.
