@@ -39,6 +39,17 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         Assert.Contains("ATD Rennes (navigateur)", status);
         Assert.Contains("Rennes Métropole", status);
 
+        // The search offers what the key may write for, and names what it may not.
+        await page.FillAsync("#find-input", "Paris");
+        await page.ClickAsync("#find-form button");
+        await page.Locator("#find-results li").First.WaitForAsync();
+        Assert.Contains("Paris (COM 75056, 75) — hors de votre périmètre", await page.TextContentAsync("#find-results"));
+        Assert.Equal(0, await page.Locator("#find-results button").CountAsync());
+        await page.FillAsync("#find-input", "Betton");
+        await page.ClickAsync("#find-form button");
+        await page.Locator("#find-results button").First.WaitForAsync();
+        Assert.StartsWith("Betton (COM 35024", await page.Locator("#find-results button").First.TextContentAsync());
+
         var todoFirst = page.Locator("#todo-list li button").First;
         await todoFirst.WaitForAsync();
         Assert.StartsWith(name + " (", await todoFirst.TextContentAsync());
@@ -62,6 +73,15 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         await MapSite.WaitForAsync(page, $"![...document.querySelectorAll('#todo-list li')].some(li => li.textContent.startsWith({System.Text.Json.JsonSerializer.Serialize(name + " (")}))");
         Assert.Contains("acceptée (201)", await page.Locator("#audit-list li").First.TextContentAsync());
         Assert.Contains("saisie : ATD Rennes (navigateur) — constaté en atelier", await page.TextContentAsync("#sel-history"));
+
+        // A correction through the page: the option names the observation; the corrected row stays, marked.
+        var firstId = await db.ScalarAsync<long>("select id from observation where collectivite_id = $1 and source = 'contribution'", id);
+        await page.SelectOptionAsync("#f-supersedes", firstId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await page.FillAsync("#f-local", "15");
+        await page.ClickAsync("#obs-form button[type=submit]");
+        await MapSite.WaitForAsync(page, "document.querySelector('#sel-history').textContent.includes('corrigée par')");
+        var fixedRow = (await db.RowsAsync("select o.datasets_local, (select superseded_by from observation where id = $2) = o.id from observation o where o.collectivite_id = $1 and o.source = 'contribution' and o.id <> $2", id, firstId)).Single();
+        Assert.Equal([15, true], fixedRow);
         Assert.StartsWith("Ouverte selon la dernière observation", await page.TextContentAsync("#sel-status"));
         Assert.Empty(await MapSite.AxeViolationsAsync(page));
         await MapSite.ScreenshotAsync(page, "contribuer-atd.png", fullPage: true);
