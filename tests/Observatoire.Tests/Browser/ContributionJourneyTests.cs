@@ -123,6 +123,7 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         // The refusal itself (HTTP 401 on /api/contributor, and Chromium's console line for it) is the expected answer.
         problems.RemoveAll(p => p.Contains("401") && (p.Contains("/api/contributor") || p.StartsWith("console", StringComparison.Ordinal)));
         Assert.Empty(await MapSite.AxeViolationsAsync(page));
+        await MapSite.ScreenshotAsync(page, "contribuer-telephone.png", fullPage: true);
         Assert.Empty(problems);
     }
 }
