@@ -111,15 +111,18 @@ select a.id, a.at, a.actor, a.api_key_id::bigint as api_key_id, a.role, a.action
 -- 4. The role contributions are written with (`set local role` in each write transaction,
 -- Contributions/ObservationWriter.cs): it reads, inserts observations, marks one superseded, refreshes
 -- the derived status columns, adds a data release, appends to the audit log; it cannot update or
--- delete audit rows nor touch anything else. Roles are cluster-wide: created once.
-do $$ begin
+-- delete audit rows nor touch anything else. Roles are cluster-wide (created once) and backups carry no
+-- privileges (scripts/backup.sh): scripts/restore.sh calls this function again after a restore.
+create or replace function grant_contribution_role() returns void language plpgsql as $$
+begin
     if not exists (select 1 from pg_roles where rolname = 'observatoire_writer') then
         create role observatoire_writer nologin;
     end if;
+    grant usage on schema public to observatoire_writer;
+    grant select on all tables in schema public to observatoire_writer;
+    grant insert on observation, data_release, audit_entry, idempotency_record to observatoire_writer;
+    grant update (superseded_by) on observation to observatoire_writer;
+    grant update (is_open, first_seen_open, dataset_count, last_observed_on) on collectivite to observatoire_writer;
+    grant usage on all sequences in schema public to observatoire_writer;
 end $$;
-grant usage on schema public to observatoire_writer;
-grant select on all tables in schema public to observatoire_writer;
-grant insert on observation, data_release, audit_entry, idempotency_record to observatoire_writer;
-grant update (superseded_by) on observation to observatoire_writer;
-grant update (is_open, first_seen_open, dataset_count, last_observed_on) on collectivite to observatoire_writer;
-grant usage on all sequences in schema public to observatoire_writer;
+select grant_contribution_role();

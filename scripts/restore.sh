@@ -44,5 +44,7 @@ fi
 say "Restauration de $FILE dans « $DB » (une transaction)…"
 "$PG_BIN/pg_restore" -h 127.0.0.1 -p "$OBS_PG_PORT" -U postgres -d "$DB" --no-owner --no-privileges \
   --single-transaction --exit-on-error "$FILE"
+# Backups carry no privileges: the role the contributions are written with gets its grants back.
+psql_admin -tAc "select grant_contribution_role() from pg_proc where proname = 'grant_contribution_role'" "$DB" >/dev/null
 psql_admin -c "analyze" "$DB"
 say "Restauration terminée : base « $DB »."

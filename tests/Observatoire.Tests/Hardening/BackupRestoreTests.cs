@@ -65,6 +65,13 @@ public sealed class BackupRestoreTests(LoadedDatabase db) : IClassFixture<Loaded
                 Assert.Equal(ra.StatusCode, rb.StatusCode);
                 Assert.Equal(await ra.Content.ReadAsByteArrayAsync(), await rb.Content.ReadAsByteArrayAsync());
             }
+            // Contributions work on the copy (the backup has no privileges: restore.sh grants the writer role
+            // again); dated before every snapshot, so the status checked below is the snapshots'.
+            var (_, key) = await Observatoire.Contributions.ApiKeys.CreateAsync(copy, "après restauration", "admin", null, null);
+            b.DefaultRequestHeaders.Authorization = new("Bearer", key);
+            var write = await b.PostAsync("/api/observations", new StringContent(
+                "{\"collectivite\":\"COM-35238\",\"observedOn\":\"2021-06-15\",\"datasetsLocal\":1}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(System.Net.HttpStatusCode.Created, write.StatusCode);
 
             // The copy takes a real large change when it is accepted explicitly.
             var lines = File.ReadAllLines(Path.Combine(TestEnvironment.DataDir, "odf", "organisations-2022-10-19.csv"));
