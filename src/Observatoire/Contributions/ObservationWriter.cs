@@ -277,11 +277,14 @@ public static partial class ObservationWriter
     [GeneratedRegex(@"^([A-Z]{2,5}-[0-9A-Z]{1,9}|[0-9]{9}|[0-9][0-9AB][0-9]{3})$")]
     private static partial Regex CollectiviteRef();
 
+    /// <summary>A collectivité's derived status as the audit log keeps it (before and after a write), over <c>c</c>.</summary>
+    const string StateJson = "json_build_object('isOpen', c.is_open, 'datasetCount', c.dataset_count, 'lastObservedOn', c.last_observed_on)::text";
+
     /// <summary>The collectivité named by identifier, SIREN or commune code, locked; with its status before the write.</summary>
     static async Task<(string Id, JsonDocument Before)?> FindAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string reference, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
-            select c.id, json_build_object('isOpen', c.is_open, 'datasetCount', c.dataset_count, 'lastObservedOn', c.last_observed_on)::text
+        await using var cmd = new NpgsqlCommand($"""
+            select c.id, {StateJson}
               from collectivite c
              where c.id = $1 or (length($1) = 9 and c.siren = $1 and c.type <> 'COLOM') or (length($1) = 5 and c.type = 'COM' and c.code = $1)
              order by c.id = $1 desc, c.type = 'COM' desc
@@ -295,9 +298,8 @@ public static partial class ObservationWriter
 
     static async Task<string> StateAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string id, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
-            select json_build_object('isOpen', is_open, 'datasetCount', dataset_count, 'lastObservedOn', last_observed_on)::text
-              from collectivite where id = $1
+        await using var cmd = new NpgsqlCommand($"""
+            select {StateJson} from collectivite c where c.id = $1
             """, conn, tx);
         cmd.Parameters.AddWithValue(id);
         return (string)(await cmd.ExecuteScalarAsync(ct))!;
