@@ -7,7 +7,7 @@ namespace Observatoire;
 
 /// <summary>
 /// Command-line verbs of the application (the web server is the default):
-/// <c>migrate</c>, <c>import</c> (reference list + boundaries), <c>load-if-empty</c>, <c>import-status</c>,
+/// <c>migrate</c>, <c>import</c> (reference list + boundaries), <c>load-if-empty</c>, <c>import-status</c>, <c>import-datagouv</c>,
 /// <c>import-platforms</c>, <c>import-milestones</c>, <c>import-atd</c>, <c>report</c>, <c>help</c>.
 /// Relative paths are taken from the directory the command is run from; the settings are read next to
 /// the binary (<see cref="Configuration"/>), whatever that directory.
@@ -35,6 +35,10 @@ public static class Cli
                                     --incomplet : les absents ne sont pas observés « non listés » ;
                                     --essai : tout est calculé et rapporté (nouvellement ouvertes, plus listées,
                                     jeux de données changés, lignes rejetées), rien n'est écrit
+          import-datagouv FICHIER --date AAAA-MM-JJ [--essai] [--accepter-changement]
+                                    importe l'export des organisations de data.gouv.fr (CSV ; de udata) comme
+                                    observations datées : une organisation dont le SIRET est celui d'une
+                                    collectivité est observée avec son nombre de jeux de données (ouverte si ≥ 1)
           Garde-fous : un import qui retirerait une grande part des collectivités ouvertes, rejetterait une
           grande part des lignes ou couvrirait bien moins de communes que les contours actuels est refusé
           (code de sortie 5, rien n'est écrit ; seuils dans la section Imports d'appsettings.json) ;
@@ -126,6 +130,17 @@ public static class Cli
                     await SeedTiles(db, config);
                     return 0;
                 }
+                case "import-datagouv":
+                {
+                    await Migrate(db);
+                    var file = args.Length > 1 && !args[1].StartsWith("--") ? args[1]
+                        : throw new ImportException("import-datagouv attend le chemin de l'export CSV des organisations (voir « help »).");
+                    var date = Opt(args, "--date") is { } d && DateOnly.TryParseExact(d, "yyyy-MM-dd", out var dd) ? dd
+                        : throw new ImportException("import-datagouv attend --date AAAA-MM-JJ (jour où l'export a été téléchargé).");
+                    await new Status.DataGouvHarvest(db, Console.Out) { Guards = Guards(config, args) }.ImportAsync(file, date, dryRun: args.Contains("--essai"));
+                    await SeedTiles(db, config);
+                    return 0;
+                }
                 case "import-platforms":
                 {
                     await Migrate(db);
@@ -200,7 +215,7 @@ public static class Cli
         throw new InvalidOperationException("verbe sans traitement : " + verb);
     }
 
-    static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report", "keys"];
+    static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-datagouv", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report", "keys"];
 
     static ImportGuardOptions Guards(IConfiguration config, string[] args) =>
         ImportGuardOptions.From(config, args.Contains(ImportGuardOptions.AcceptOption));

@@ -59,6 +59,8 @@ public static partial class CollectiviteCardEndpoints
                 'history', coalesce((select json_agg(json_build_object(
                                   'id', o.id, 'date', o.observed_on, 'open', o.is_listed, 'source', o.source,
                                   'note', o.note, 'recordedBy', o.contributor, 'supersededBy', o.superseded_by,
+                                  -- The observation that decides the status shown (on the date asked, else today): sources can disagree.
+                                  'decides', o.id = decisive_observation(c.id, coalesce(@date::date, 'infinity'::date)),
                                   'datasetsLocal', o.datasets_local, 'datasetsDatagouv', o.datasets_datagouv,
                                   'platforms', o.platforms, 'url', case when o.url ~* '^https?://[^\s]+$' then o.url end) order by o.observed_on, o.source, o.id)
                               from observation o where o.collectivite_id = c.id), '[]'::json),

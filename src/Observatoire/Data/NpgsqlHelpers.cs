@@ -22,13 +22,13 @@ public static class NpgsqlHelpers
 
     /// <summary>
     /// Runs one statement with positional parameters ($1, $2…) in the request's transaction, under the
-    /// connection's own timeout: for the API's writes (contributions), not for imports.
+    /// connection's own timeout (the API's writes, the harvest's small statements); returns the rows affected.
     /// </summary>
-    public static async Task ExecAsync(this NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] args)
+    public static async Task<int> ExecAsync(this NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct, params object[] args)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx);
         foreach (var a in args) cmd.Parameters.AddWithValue(a);
-        await cmd.ExecuteNonQueryAsync(ct);
+        return await cmd.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>

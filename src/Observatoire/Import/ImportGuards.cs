@@ -56,7 +56,7 @@ public static class ImportGuards
     /// printed always; throws when a limit is passed, unless accepted or in a dry run (which says it would be refused).
     /// </summary>
     public static async Task CheckStatusAsync(NpgsqlConnection conn, TextWriter log, ImportGuardOptions o,
-        int rows, int rejected, bool dryRun, CancellationToken ct)
+        int rows, int rejected, bool dryRun, CancellationToken ct, string verb = "import-status")
     {
         var newlyOpen = await ListAsync(conn, """
             select c.type || ' ' || c.id || ' « ' || c.name || ' »' from collectivite c join guard_before b using (id)
@@ -86,7 +86,7 @@ public static class ImportGuards
             reasons.Add($"{noLonger.Count} des {openBefore} collectivités ouvertes ({Pct(noLonger.Count, openBefore)}) ne le seraient plus ; limite : {Pct(o.MaxOpenRemovedShare)} (Imports:MaxOpenRemovedShare)");
         if (rows + rejected > 0 && (double)rejected / (rows + rejected) > o.MaxRejectedShare)
             reasons.Add($"{rejected} des {rows + rejected} lignes ({Pct(rejected, rows + rejected)}) sont rejetées ; limite : {Pct(o.MaxRejectedShare)} (Imports:MaxRejectedShare)");
-        Decide(log, o, reasons, dryRun, "import-status");
+        Decide(log, o, reasons, dryRun, verb);
     }
 
     /// <summary>

@@ -48,7 +48,7 @@ public static class StatusMatching
     const string NotListedSql = """
         -- Absence rows no longer justified (a snapshot re-imported with the organisation, or its earlier listing gone).
         delete from observation o
-         where not o.is_listed and o.source <> 'contribution'
+         where not o.is_listed and is_directory_source(o.source)
            and (not exists (select 1 from status_snapshot s where s.source = o.source and s.complete)
                 or exists (select 1 from observation x where x.subject_key = o.subject_key and x.source = o.source and x.is_listed)
                 or not exists (select 1 from observation p where p.subject_key = o.subject_key and p.is_listed and p.observed_on < o.observed_on));
@@ -59,7 +59,7 @@ public static class StatusMatching
                p.subject_key, s.observed_on, s.source, false, 'unmatched', p.subject_siren, p.subject_name,
                p.subject_type, p.subject_departement, p.subject_region, p.location
           from status_snapshot s
-          join observation p on p.is_listed and p.observed_on < s.observed_on and p.source <> 'contribution'
+          join observation p on p.is_listed and p.observed_on < s.observed_on and is_directory_source(p.source)
          where s.complete
            and not exists (select 1 from observation x where x.subject_key = p.subject_key and x.source = s.source)
          order by p.subject_key, s.source, p.observed_on desc
@@ -76,7 +76,7 @@ public static class StatusMatching
                null::text as collectivite_id, null::text as actor_id, null::text as actor_type, null::text as method,
                null::text as evidence, null::text as siren_conflict
           from observation o
-         where o.is_listed and o.source <> 'contribution'
+         where o.is_listed and is_directory_source(o.source)
          order by o.subject_key, o.observed_on desc;
         create unique index on subj (subject_key);
 
@@ -249,6 +249,13 @@ public static class StatusMatching
 
         delete from associated_actor a where not exists (select 1 from subj s where s.actor_id = a.id);
         drop table subj;
+
+        -- data.gouv.fr harvest rows (Status/DataGouvHarvest.cs) are matched by their SIREN alone: again
+        -- here, so a reference re-import (a SIREN retired by a merger) leaves none pointing at a stale row.
+        update observation o set collectivite_id = c.id
+          from (select o2.id as obs_id, (select c2.id from collectivite c2 where c2.siren = o2.subject_siren order by c2.id limit 1) as id
+                  from observation o2 where o2.source like 'datagouv-%') c
+         where o.id = c.obs_id and o.collectivite_id is distinct from c.id;
         """;
 
     const string DerivedSql = """

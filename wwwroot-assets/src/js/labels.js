@@ -35,8 +35,9 @@ export const STATUS = {
 /** "published" (a published edition's count) or "observed" (counted from observations): /api/progress's series kinds. */
 export const isPublished = (kind) => kind === 'published';
 
-/** Where an observation comes from: a directory snapshot, or a contributor (its key's name) with its note. */
+/** Where an observation comes from: a directory snapshot, data.gouv.fr's harvest, or a contributor (its key's name) with its note. */
 export function sourceLabel(o) {
+  if (o.source.startsWith('datagouv-')) return 'data.gouv.fr (moissonnage)';
   if (o.source !== 'contribution') return o.source.startsWith('odf-') ? 'annuaire OpenDataFrance' : o.source;
   return 'saisie : ' + (o.recordedBy || 'contributeur') + (o.note ? ' — ' + o.note : '');
 }
