@@ -33,17 +33,16 @@ public static class StatusMatching
         await RefreshDerivedAsync(conn, ct);
     }
 
-    /// <summary>The derived status columns of <c>collectivite</c> alone, from the observations as they are.</summary>
+    /// <summary>
+    /// The derived status columns of <c>collectivite</c> alone, from the observations as they are (SQL
+    /// <c>refresh_derived_status</c>; the runs it reads are kept current by the observation table's triggers).
+    /// </summary>
     public static Task RefreshDerivedAsync(NpgsqlConnection conn, CancellationToken ct = default) =>
-        conn.ExecAsync(DerivedSql.Replace("{only}", "true"), ct);
+        conn.ExecAsync("select refresh_derived_status(null)", ct);
 
-    /// <summary>The same for one collectivité (a contribution): status_on is inlined, so only its rows are read.</summary>
-    public static async Task RefreshDerivedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string collectiviteId, CancellationToken ct = default)
-    {
-        await using var cmd = new NpgsqlCommand(DerivedSql.Replace("{only}", "s.collectivite_id = $1"), conn, tx);
-        cmd.Parameters.AddWithValue(collectiviteId);
-        await cmd.ExecuteNonQueryAsync(ct);
-    }
+    /// <summary>The same for one collectivité (a contribution).</summary>
+    public static async Task RefreshDerivedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string collectiviteId, CancellationToken ct = default) =>
+        await conn.ExecAsync(tx, "select refresh_derived_status(array[$1])", ct, collectiviteId);
 
     const string NotListedSql = """
         -- Absence rows no longer justified (a snapshot re-imported with the organisation, or its earlier listing gone).
@@ -256,18 +255,5 @@ public static class StatusMatching
           from (select o2.id as obs_id, (select c2.id from collectivite c2 where c2.siren = o2.subject_siren order by c2.id limit 1) as id
                   from observation o2 where o2.source like 'datagouv-%') c
          where o.id = c.obs_id and o.collectivite_id is distinct from c.id;
-        """;
-
-    const string DerivedSql = """
-        update collectivite c set is_open = d.is_open, first_seen_open = d.first_seen_open,
-               dataset_count = d.dataset_count, last_observed_on = d.last_observed_on
-          from (select s.collectivite_id, s.is_open, s.first_seen_open, s.dataset_count, l.last_observed_on
-                  from status_on('infinity'::date) s
-                  left join (select collectivite_id, max(observed_on) as last_observed_on from observation
-                              where collectivite_id is not null and superseded_by is null group by collectivite_id) l on l.collectivite_id = s.collectivite_id
-                 where {only}) d
-         where d.collectivite_id = c.id
-           and (c.is_open, c.first_seen_open, c.dataset_count, c.last_observed_on)
-               is distinct from (d.is_open, d.first_seen_open, d.dataset_count, d.last_observed_on);
         """;
 }

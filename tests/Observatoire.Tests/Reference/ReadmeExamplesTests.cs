@@ -73,7 +73,7 @@ public sealed partial class ReadmeExamplesTests(SharedDatabase db) : IClassFixtu
 /// <summary>
 /// Every command of the README's « Command line » block, pasted into bash as written (the built
 /// binary stands for <c>dotnet run --project src/Observatoire --</c>), from a folder holding the
-/// repository's data/ like its root, on a database of its own (import-atd rewrites the ATD tables).
+/// repository's data/ and tests/ (the harvest's sample) like its root, on a database of its own (import-atd rewrites the ATD tables).
 /// </summary>
 public sealed class ReadmeCommandLineTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
@@ -91,6 +91,7 @@ public sealed class ReadmeCommandLineTests(LoadedDatabase db) : IClassFixture<Lo
         try
         {
             Directory.CreateSymbolicLink(Path.Combine(dir, "data"), TestEnvironment.DataDir);
+            Directory.CreateSymbolicLink(Path.Combine(dir, "tests"), Path.Combine(TestEnvironment.RepoRoot, "tests"));
             foreach (var command in commands)
             {
                 Assert.StartsWith(Run, command);
