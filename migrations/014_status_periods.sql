@@ -8,8 +8,12 @@ create table status_period (
     collectivite_id  text not null references collectivite (id) on delete cascade,
     valid            daterange not null,      -- [first day of the run, first day of the next run)
     is_open          boolean not null,
-    dataset_count    integer,                 -- null = unknown (or not open)
-    first_seen_open  date
+    dataset_count    integer,                 -- null = unknown (or not open): local + data.gouv.fr, the known parts
+    first_seen_open  date,
+    -- The two parts of dataset_count (null = unknown that day): /api/changes compares the parts known on
+    -- both dates, so a part that becomes known (the April 2022 file's data.gouv.fr counts are unknown) is no "rise".
+    local_count      integer,
+    datagouv_count   integer
 );
 create unique index status_period_key on status_period (collectivite_id, lower(valid));
 create index status_period_valid_gix on status_period using gist (valid);
@@ -19,12 +23,13 @@ create index status_period_valid_gix on status_period using gist (valid);
 -- nothing), then the state of each day with the first listed day so far; consecutive days of the same
 -- state form one run.
 create or replace function status_periods_of(ids text[])
-returns table (collectivite_id text, valid daterange, is_open boolean, dataset_count integer, first_seen_open date)
+returns table (collectivite_id text, valid daterange, is_open boolean, dataset_count integer, first_seen_open date,
+               local_count integer, datagouv_count integer)
 language sql stable parallel safe as $$
     with day as (
         select ob.collectivite_id, ob.observed_on, source_rank(ob.source) as rank, bool_or(ob.is_listed) as listed,
-               sum(coalesce(ob.datasets_local, 0) + coalesce(ob.datasets_datagouv, 0))
-                   filter (where ob.is_listed and (ob.datasets_local is not null or ob.datasets_datagouv is not null)) as datasets
+               sum(ob.datasets_local) filter (where ob.is_listed) as local,
+               sum(ob.datasets_datagouv) filter (where ob.is_listed) as datagouv
           from observation ob
          where ob.collectivite_id is not null and ob.superseded_by is null
            and (ob.is_listed or ob.source not like 'datagouv-%')
@@ -32,21 +37,25 @@ language sql stable parallel safe as $$
          group by ob.collectivite_id, ob.observed_on, source_rank(ob.source)),
     decided as (
         select distinct on (day.collectivite_id, day.observed_on) day.collectivite_id, day.observed_on, day.listed,
-               case when day.listed then day.datasets::integer end as datasets
+               day.local::integer as local, day.datagouv::integer as datagouv
           from day order by day.collectivite_id, day.observed_on, day.rank),
     state as (
         select d.*, min(d.observed_on) filter (where d.listed) over w as first_open,
-               lag(d.listed) over w as prev_listed, lag(d.datasets) over w as prev_datasets
+               lag(d.listed) over w as prev_listed, lag(d.local) over w as prev_local, lag(d.datagouv) over w as prev_datagouv
           from decided d
         window w as (partition by d.collectivite_id order by d.observed_on)),
     starts as (
-        -- first_open changes only on the first listed day, where listed changes too: (listed, datasets) suffices.
-        select s.collectivite_id, s.observed_on, s.listed, s.datasets, s.first_open
+        -- first_open changes only on the first listed day, where listed changes too: (listed, parts) suffices.
+        select s.collectivite_id, s.observed_on, s.listed, s.local, s.datagouv, s.first_open
           from state s
-         where s.prev_listed is null or s.prev_listed <> s.listed or s.prev_datasets is distinct from s.datasets)
+         where s.prev_listed is null or s.prev_listed <> s.listed
+            or s.prev_local is distinct from s.local or s.prev_datagouv is distinct from s.datagouv)
     select st.collectivite_id,
            daterange(st.observed_on, lead(st.observed_on) over (partition by st.collectivite_id order by st.observed_on)),
-           st.listed, st.datasets, st.first_open
+           st.listed,
+           -- the count as 002 defined it: the known parts summed, null when none is known
+           case when st.local is not null or st.datagouv is not null then coalesce(st.local, 0) + coalesce(st.datagouv, 0) end,
+           st.first_open, st.local, st.datagouv
       from starts st
 $$;
 
@@ -92,6 +101,26 @@ language sql stable parallel safe as $$
     select c.id, coalesce(p.is_open, false), p.dataset_count, p.first_seen_open
       from collectivite c
       left join status_period p on p.collectivite_id = c.id and p.valid @> d
+$$;
+
+-- What changed between two dates (012), from the runs: a status that differs, or a dataset count that
+-- differs on the parts known on both dates (local platform, data.gouv.fr), by their net change.
+create or replace function changes_between(d1 date, d2 date)
+returns table (collectivite_id text, change text, open_before boolean, open_after boolean,
+               datasets_before integer, datasets_after integer, observation_before bigint, observation_after bigint)
+language sql stable parallel safe as $$
+    select c.id,
+           case when coalesce(b.is_open, false) and not coalesce(a.is_open, false) then 'newly_open'
+                when coalesce(a.is_open, false) and not coalesce(b.is_open, false) then 'no_longer_listed'
+                when x.delta > 0 then 'datasets_up' else 'datasets_down' end,
+           coalesce(a.is_open, false), coalesce(b.is_open, false), a.dataset_count, b.dataset_count,
+           decisive_observation(c.id, d1), decisive_observation(c.id, d2)
+      from collectivite c
+      left join status_period a on a.collectivite_id = c.id and a.valid @> d1
+      left join status_period b on b.collectivite_id = c.id and b.valid @> d2
+      cross join lateral (select coalesce(b.local_count - a.local_count, 0) + coalesce(b.datagouv_count - a.datagouv_count, 0) as delta) x
+     where coalesce(a.is_open, false) <> coalesce(b.is_open, false)
+        or (a.is_open and b.is_open and x.delta <> 0)
 $$;
 
 -- The derived columns of collectivite (002) for the given collectivités (all when ids is null), from

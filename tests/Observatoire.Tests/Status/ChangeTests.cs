@@ -88,25 +88,31 @@ public sealed class ChangeTests(LoadedDatabase db) : IClassFixture<LoadedDatabas
     [Fact]
     public async Task Dataset_changes_between_the_snapshots_match_a_plain_reading_of_the_observations()
     {
-        // The latest observation day of each collectivité on or before each date, its listed rows' known counts summed.
+        // The latest observation day of each collectivité on or before each date, its listed rows' known
+        // counts summed per part (local platform, data.gouv.fr); null where a part is unknown that day.
         const string sql = """
             with day as (
                 select collectivite_id, observed_on, bool_or(is_listed) as listed,
-                       sum(coalesce(datasets_local, 0) + coalesce(datasets_datagouv, 0))
-                         filter (where is_listed and (datasets_local is not null or datasets_datagouv is not null)) as n
+                       sum(datasets_local) filter (where is_listed) as local, sum(datasets_datagouv) filter (where is_listed) as datagouv
                   from observation where collectivite_id is not null and superseded_by is null and observed_on <= $1
                  group by 1, 2),
             latest as (select distinct on (collectivite_id) * from day order by collectivite_id, observed_on desc)
-            select collectivite_id, listed, n from latest
+            select collectivite_id, listed, local, datagouv from latest
             """;
-        var april = (await db.RowsAsync(sql, new DateOnly(2022, 4, 25))).ToDictionary(r => (string)r[0]!, r => (Listed: (bool)r[1]!, N: r[2] as long?));
-        var october = (await db.RowsAsync(sql, new DateOnly(2022, 10, 19))).ToDictionary(r => (string)r[0]!, r => (Listed: (bool)r[1]!, N: r[2] as long?));
-        var expected = october.Where(o => o.Value.Listed && o.Value.N is not null && april.TryGetValue(o.Key, out var a) && a.Listed && a.N is not null && a.N != o.Value.N)
+        var april = (await db.RowsAsync(sql, new DateOnly(2022, 4, 25))).ToDictionary(r => (string)r[0]!, r => (Listed: (bool)r[1]!, Local: r[2] as long?, DataGouv: r[3] as long?));
+        var october = (await db.RowsAsync(sql, new DateOnly(2022, 10, 19))).ToDictionary(r => (string)r[0]!, r => (Listed: (bool)r[1]!, Local: r[2] as long?, DataGouv: r[3] as long?));
+        // A count changed when a part known on both dates changed: April's data.gouv.fr counts are unknown
+        // (its column is shifted, docs/status.md), so October's data.gouv.fr counts are no "rise".
+        static long Delta(long? before, long? after) => before is { } x && after is { } y ? y - x : 0;
+        var expected = october.Where(o => o.Value.Listed && april.TryGetValue(o.Key, out var a) && a.Listed
+                                           && Delta(a.Local, o.Value.Local) + Delta(a.DataGouv, o.Value.DataGouv) != 0)
             .Select(o => o.Key).Order().ToList();
         var national = await db.App.CreateClient().GetFromJsonAsync<JsonElement>("/api/changes?from=2022-04-25&to=2022-10-19&type=" + string.Join(',', Observatoire.Reference.CollectiviteTypes.All));
         var actual = national.GetProperty("datasetChanges").EnumerateArray().Select(c => c.GetProperty("id").GetString()!).Order().ToList();
         Assert.NotEmpty(expected);
         Assert.Equal(expected, actual);
+        // Not the 100-odd artefacts that summing unknown parts as zero made (every data.gouv.fr count "rose").
+        Assert.True(actual.Count < 20, $"{actual.Count} changements de nombre de jeux");
     }
 
     [Fact]
