@@ -51,8 +51,9 @@ public static class Cli
           bench-indicators [--date AAAA-MM-JJ] [--runs N]
                                     mesure les indicateurs nationaux (sans cache) et la requête SQL plancher
           report [options]          écrit le rapport dans un dossier daté DIR/AAAA-MM-JJ/ (pour une tâche planifiée) :
-                                    national.pdf, national.xlsx, un CSV par table, graphiques PNG et SVG
+                                    national.pdf, national.xlsx, un CSV par table (changes.csv compris), graphiques PNG et SVG
               --date AAAA-MM-JJ     date du rapport (défaut : dernière observation)
+              --since AAAA-MM-JJ    début de la section « Changements » (défaut : le recensement précédant --date)
               --out DIR             dossier de sortie (défaut : reports/)
               --region CODE         limite le rapport à une région (code INSEE)
               --atd ID              rapport d'ATD : limite au périmètre de cet ATD

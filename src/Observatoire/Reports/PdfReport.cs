@@ -13,6 +13,9 @@ public static class PdfReport
     /// <summary>To-do rows printed in an ATD report; the full list is in todo.csv / the XLSX.</summary>
     public const int TodoRowsInPdf = 150;
 
+    /// <summary>Changes printed per kind in the « Changements » section; the full list is in changes.csv, the XLSX and /api/changes.</summary>
+    public const int ChangeRowsPerKindInPdf = 40;
+
     public static byte[] Render(ReportModel m)
     {
         using var ms = new MemoryStream();
@@ -129,6 +132,8 @@ public static class PdfReport
             }
         }
 
+        ChangesSection(w, m);
+
         // Sources and method.
         w.NewPage();
         w.Heading("Sources et licences");
@@ -143,6 +148,58 @@ public static class PdfReport
             + (m.FirstObservation is { } f && m.LatestObservation is { } l ? $"du {Fr.Date(f)} au {Fr.Date(l)}." : "aucune."), 9, PageWriter.Muted);
         w.Finish();
         doc.Close();
+    }
+
+    static readonly (string Kind, string Title)[] ChangeKinds =
+    [
+        ("newly_open", "Nouvellement ouvertes"), ("no_longer_listed", "N'apparaissent plus ouvertes"),
+        ("datasets_up", "Jeux de données en hausse"), ("datasets_down", "Jeux de données en baisse"),
+    ];
+
+    /// <summary>« Changements »: the dates and their rule, the counts per kind, then the most populous changes of each kind.</summary>
+    static void ChangesSection(PageWriter w, ReportModel m)
+    {
+        var c = m.Changes;
+        w.NewPage();
+        w.Heading(c.From is { } from ? $"Changements du {Fr.Date(from)} au {Fr.Date(c.To)}" : "Changements");
+        w.Paragraph(c.RuleText, 9, PageWriter.Muted);
+        if (c.From is null) return;
+        if (!c.ObservedFrom)
+            w.Paragraph($"Le {Fr.Date(c.From.Value)} précède la première observation"
+                + (m.FirstObservation is { } f ? $" ({Fr.Date(f)})" : "") + " : aucune collectivité n'était alors observée ouverte.", 9, PageWriter.Muted);
+        w.Table(
+            [("Changement", 300, false), ("Collectivités", 100, true)],
+            ChangeKinds.Select(k => new[] { k.Title, Fr.Int(c.Items.Count(i => i.Kind == k.Kind)) }).ToList());
+        w.Paragraph("Nouvellement ouverte : ouverte à la seconde date, pas à la première. N'apparaît plus ouverte : l'inverse (absente d'un recensement "
+            + "complet postérieur, ou observée fermée). Jeux en hausse ou en baisse : ouverte aux deux dates, nombre de jeux de données connu aux deux "
+            + "dates et différent. Pour chaque collectivité, l'observation qui décide de son état à la seconde date (date et source).", 8.5f, PageWriter.Muted);
+        if (c.Items.Count == 0)
+        {
+            w.Paragraph("Aucun changement entre ces deux dates dans ce périmètre.");
+            return;
+        }
+        var csv = c.CsvUrl(m.Scope);
+        if (c.Items.Count > ChangeKinds.Sum(k => Math.Min(ChangeRowsPerKindInPdf, c.Items.Count(i => i.Kind == k.Kind))))
+            w.Paragraph($"Au plus {ChangeRowsPerKindInPdf} collectivités par nature de changement, les plus peuplées ; la liste complète "
+                + $"({Fr.Int(c.Items.Count)} changements) est dans la feuille « Changements » du classeur XLSX, changes.csv et {csv}.", 9, PageWriter.Muted);
+        foreach (var (kind, title) in ChangeKinds)
+        {
+            var rows = c.Items.Where(i => i.Kind == kind).ToList();
+            if (rows.Count == 0) continue;
+            var more = rows.Count - ChangeRowsPerKindInPdf;
+            w.Paragraph($"{title} ({Fr.Int(rows.Count)})", 10.5f, PageWriter.Accent, bold: true);
+            w.Table(
+                [("Collectivité", 160, false), ("Type", 36, false), ("Dép.", 30, false), ("Jeux avant → après", 100, true), ("Observation", 140, false)],
+                rows.Take(ChangeRowsPerKindInPdf).Select(i => new[]
+                {
+                    i.Name, i.Type, i.Departement ?? "", $"{Fr.Int(i.DatasetsBefore)} → {Fr.Int(i.DatasetsAfter)}",
+                    i.After is { } o ? $"{o.Date:yyyy-MM-dd} {o.Source}" : "",
+                }).ToList(), small: true);
+            if (more > 0)
+                w.Paragraph($"… et {Fr.Int(more)} de plus : liste complète dans {csv}.", 8.5f, PageWriter.Muted);
+        }
+        if (c.Truncated)
+            w.Paragraph($"La liste s'arrête à {Fr.Int(Indicators.ChangeQueries.MaxRows)} changements : resserrez les dates ou le périmètre.", 9, PageWriter.Muted);
     }
 
     static void BreakdownTable(PageWriter w, IReadOnlyList<BreakdownRow> rows, string keyHeader, bool small = false) =>

@@ -6,9 +6,10 @@ namespace Observatoire.Reports;
 
 /// <summary>
 /// /api/reports: the national report (PDF, XLSX), its tables as CSV, its charts as PNG/SVG, and the
-/// ATD report. Every route takes <c>date</c> (yyyy-MM-dd, default: latest observation) and the
-/// filters <c>region</c> (INSEE code) and <c>atd</c> (ATD id). Bad parameters answer 400, an
-/// unknown ATD in the path 404, as French problem details.
+/// ATD report. Every route takes <c>date</c> (yyyy-MM-dd, default: latest observation), the
+/// filters <c>region</c> (INSEE code) and <c>atd</c> (ATD id), and <c>since</c> (yyyy-MM-dd, before
+/// <c>date</c>: start of the « Changements » section, default the previous directory snapshot). Bad
+/// parameters answer 400, an unknown ATD in the path 404, as French problem details.
 /// </summary>
 public static class ReportEndpoints
 {
@@ -25,6 +26,10 @@ public static class ReportEndpoints
 
         g.MapGet("/atd/{id}.pdf", (string id, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
             Run(req, db, id, m => Results.File(PdfReport.Render(m), "application/pdf", FileName(m, "pdf")), ct));
+
+        g.MapGet("/atd/{id}.xlsx", (string id, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
+            Run(req, db, id, m => Results.File(XlsxReport.Render(m),
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", FileName(m, "xlsx")), ct));
 
         g.MapGet("/charts/{chart}.{ext}", (string chart, string ext, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
         {
@@ -58,12 +63,13 @@ public static class ReportEndpoints
         var date = p.Date();
         var region = p.AreaCode("region");
         var atd = p.AtdId();
+        var since = p.Date("since");
         if (!p.IsValid) return p.Problem();
         if (pathAtd is not null && atd is not null && atd != pathAtd)
             return Problems.BadParameter($"paramètre « atd » = « {atd} » : l'ATD est déjà celui du chemin (« {pathAtd} »).");
         try
         {
-            var model = await new ReportModelBuilder(db).BuildAsync(new ReportRequest(date, region, pathAtd ?? atd), ct);
+            var model = await new ReportModelBuilder(db).BuildAsync(new ReportRequest(date, region, pathAtd ?? atd, since), ct);
             return render(model);
         }
         catch (ReportInputException e)

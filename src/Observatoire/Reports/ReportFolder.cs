@@ -19,28 +19,29 @@ public static class ReportFolder
             return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
         }
         foreach (var a in args.Where(a => a.StartsWith("--")))
-            if (a is not ("--date" or "--out" or "--region" or "--atd" or "--bench"))
+            if (a is not ("--date" or "--since" or "--out" or "--region" or "--atd" or "--bench"))
             {
                 err.WriteLine($"Option inconnue : {a} (voir « help »).");
                 return 64;
             }
-        DateOnly? date = null;
-        if (Opt("--date") is { } ds)
+        DateOnly? date = null, since = null;
+        foreach (var (option, set) in new (string, Action<DateOnly>)[] { ("--date", d => date = d), ("--since", d => since = d) })
         {
+            if (Opt(option) is not { } ds) continue;
             if (!DateOnly.TryParseExact(ds, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d))
             {
                 err.WriteLine($"Date invalide : « {ds} » (attendu AAAA-MM-JJ).");
                 return 64;
             }
-            date = d;
+            set(d);
         }
         ReportModel model;
         try
         {
             if (Opt("--bench") is { } bench)
-                return await BenchAsync(db, new ReportRequest(date, Opt("--region"), Opt("--atd")),
+                return await BenchAsync(db, new ReportRequest(date, Opt("--region"), Opt("--atd"), since),
                     int.TryParse(bench, out var runs) ? Math.Clamp(runs, 1, 100) : 5, log, ct);
-            model = await new ReportModelBuilder(db).BuildAsync(new ReportRequest(date, Opt("--region"), Opt("--atd")), ct);
+            model = await new ReportModelBuilder(db).BuildAsync(new ReportRequest(date, Opt("--region"), Opt("--atd"), since), ct);
         }
         catch (ReportInputException e)
         {

@@ -25,6 +25,7 @@ public sealed record ReportModel(
     IReadOnlyList<BreakdownRow> Departements,
     AtdNetwork Atd,
     TodoList Todo,
+    ChangeSection Changes,
     IReadOnlyList<SourceNote> Sources,
     IReadOnlyList<string> MethodNotes)
 {
@@ -139,6 +140,41 @@ public sealed record TodoItem(
 public sealed record TodoList(long Total, IReadOnlyList<TodoItem> Items, int Limit)
 {
     public bool Truncated => Total > Items.Count;
+}
+
+/// <summary>
+/// « Changements »: what changed in scope between <see cref="From"/> and <see cref="To"/> (the report's
+/// date), as <c>/api/changes</c> lists it (<see cref="Indicators.ChangeQueries"/>, the one definition):
+/// every change, ordered by kind then population. <see cref="From"/> is <c>since</c> when the caller gives
+/// it, otherwise the latest directory snapshot strictly before the report's date (or the first observation
+/// when there is none); null when there is nothing to compare (no observation before the report's date).
+/// </summary>
+/// <param name="FromRule">how <see cref="From"/> was chosen: "since", "snapshot" or "first-observation"</param>
+/// <param name="ObservedFrom">false when <see cref="From"/> precedes the first observation (nothing was open then)</param>
+public sealed record ChangeSection(DateOnly? From, DateOnly To, string FromRule, bool ObservedFrom, IReadOnlyList<Indicators.Change> Items)
+{
+    public int NewlyOpen => Items.Count(c => c.Kind == "newly_open");
+    public int NoLongerListed => Items.Count(c => c.Kind == "no_longer_listed");
+    public int DatasetsUp => Items.Count(c => c.Kind == "datasets_up");
+    public int DatasetsDown => Items.Count(c => c.Kind == "datasets_down");
+
+    /// <summary>The list reached <see cref="Indicators.ChangeQueries.MaxRows"/>: more may exist.</summary>
+    public bool Truncated => Items.Count >= Indicators.ChangeQueries.MaxRows;
+
+    /// <summary>How the dates were chosen, in French, as printed in the PDF.</summary>
+    public string RuleText => (From, FromRule) switch
+    {
+        (null, _) => $"Aucune observation avant le {Fr.Date(To)} : pas de comparaison possible.",
+        ({ } f, "since") => $"Du {Fr.Date(f)} (date demandée) au {Fr.Date(To)} (date du rapport).",
+        ({ } f, "snapshot") => $"Du {Fr.Date(f)}, date du recensement de l'annuaire précédant la date du rapport, au {Fr.Date(To)}.",
+        ({ } f, _) => $"Du {Fr.Date(f)}, première observation (aucun recensement de l'annuaire ne précède la date du rapport), au {Fr.Date(To)}.",
+    };
+
+    /// <summary>The same list from the API, as CSV (the PDF prints only the first rows), for the report's scope.</summary>
+    public string CsvUrl(ReportScope scope) => From is { } f
+        ? $"/api/changes?from={f:yyyy-MM-dd}&to={To:yyyy-MM-dd}"
+          + (scope.RegionCode is { } r ? $"&region={r}" : "") + (scope.AtdId is { } a ? $"&atd={a}" : "") + "&format=csv"
+        : "";
 }
 
 public sealed record SourceNote(string Name, string What, string Licence, string? Detail);

@@ -5,7 +5,8 @@ using NpgsqlTypes;
 namespace Observatoire.Reports;
 
 /// <summary>Filters of a report, as given by the caller (already syntactically checked).</summary>
-public sealed record ReportRequest(DateOnly? Date, string? Region, string? Atd);
+/// <param name="Since">start of the « Changements » section (default: the previous directory snapshot, see <see cref="ChangeSection"/>)</param>
+public sealed record ReportRequest(DateOnly? Date, string? Region, string? Atd, DateOnly? Since = null);
 
 /// <summary>A request the builder refuses: <see cref="Status"/> is 400 (bad parameter) or 404 (unknown ATD).</summary>
 public sealed class ReportInputException(int status, string title, string detail) : Exception(detail)
@@ -59,6 +60,9 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
             if (!rd.IsDBNull(2)) vintage = rd.GetString(2);
         }
         var asOf = request.Date ?? latest ?? DateOnly.FromDateTime(DateTime.Today);
+        if (request.Since is { } since && since >= asOf)
+            throw new ReportInputException(400, "Paramètre invalide",
+                $"paramètre « since » = « {since:yyyy-MM-dd} » : il doit précéder la date du rapport ({asOf:yyyy-MM-dd}).");
         var before = first is null || asOf < first;
         string? notice = before
             ? first is null
@@ -78,11 +82,12 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
         var todo = before ? new TodoList(0, [], TodoLimit) : await TodoAsync(conn, ct);
         var progress = await ProgressAsync(conn, asOf, scope, before ? null : (int?)headline.Open, ct);
         var sources = await SourcesAsync(conn, vintage, ct);
+        var changes = await ChangesAsync(conn, asOf, first, request.Since, scope, ct);
 
         await tx.CommitAsync(ct);   // drops the temporary table
         return new ReportModel(asOf, scope, first, latest, before, notice, vintage, headline, progress,
             bands, types, regions, departements,
-            new AtdNetwork(atds.Count, inside, outside, atds, largest), todo, sources, MethodNotes(scope));
+            new AtdNetwork(atds.Count, inside, outside, atds, largest), todo, changes, sources, MethodNotes(scope));
     }
 
     static async Task<ReportScope> ScopeAsync(NpgsqlConnection conn, ReportRequest r, CancellationToken ct)
@@ -323,6 +328,35 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
             _ => $"Projection vers {Fr.Int(ReportModel.Goal)} : {projection.Label}. Méthode : {Indicators.GoalProjection.Method}.",
         };
         return new(points, trend.PerYear, projection.Date, text);
+    }
+
+    /// <summary>
+    /// « Changements »: from <paramref name="since"/>, or the latest directory snapshot strictly before the
+    /// report's date, or the first observation; to the report's date. The list itself is
+    /// <see cref="Indicators.ChangeQueries"/> (SQL changes_between, the one definition, the same as
+    /// /api/changes) over the report's scope: its région and its ATD perimeter.
+    /// </summary>
+    async Task<ChangeSection> ChangesAsync(NpgsqlConnection conn, DateOnly asOf, DateOnly? first, DateOnly? since, ReportScope scope, CancellationToken ct)
+    {
+        var (from, rule) = (since, "since");
+        if (from is null)
+        {
+            await using var cmd = new NpgsqlCommand("select max(observed_on) from status_snapshot where observed_on < $1", conn)
+            { Parameters = { new() { Value = asOf, NpgsqlDbType = NpgsqlDbType.Date } } };
+            DateOnly? snapshot = await cmd.ExecuteScalarAsync(ct) switch
+            {
+                DateOnly d => d,
+                DateTime t => DateOnly.FromDateTime(t),
+                _ => null,
+            };
+            (from, rule) = snapshot is not null ? (snapshot, "snapshot")
+                : first is { } f && f < asOf ? (f, "first-observation") : (null, "none");
+        }
+        if (from is not { } start)
+            return new ChangeSection(null, asOf, rule, false, []);
+        var items = await new Indicators.ChangeQueries(db).ListAsync(start, asOf,
+            new Indicators.IndicatorFilter(Region: scope.RegionCode, Atd: scope.AtdId), ct);
+        return new ChangeSection(start, asOf, rule, first is { } f0 && f0 <= start, items);
     }
 
     static async Task<List<SourceNote>> SourcesAsync(NpgsqlConnection conn, string? vintage, CancellationToken ct)

@@ -11,7 +11,7 @@ public sealed record ReportTable(string Name, string SheetName, IReadOnlyList<Re
 public static class ReportTables
 {
     /// <summary>Stable table names: part of the public interface (README).</summary>
-    public static readonly string[] Names = ["bands", "types", "regions", "departements", "atd", "todo", "progress"];
+    public static readonly string[] Names = ["bands", "types", "regions", "departements", "atd", "todo", "progress", "changes"];
 
     static readonly ReportColumn[] Counts =
     [
@@ -43,6 +43,8 @@ public static class ReportTables
             // milestones' notes are English working notes of data/milestones.csv: not shown.)
             [new("Date", ColumnKind.Date), new("Collectivités ouvertes", ColumnKind.Integer), new("Nature", ColumnKind.Text)],
             m.Progress.Points.Select(p => new object?[] { p.Date, p.Open, p.Kind }).ToList()),
+        // The « Changements » section: the table of /api/changes?format=csv (one definition), every row.
+        "changes" => Indicators.ChangeQueries.Table(m.Changes.Items) with { Name = name },
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "table inconnue"),
     };
 
@@ -69,6 +71,12 @@ public static class ReportTables
             new object?[] { "Première observation", m.FirstObservation },
             new object?[] { "Dernière observation", m.LatestObservation },
             new object?[] { "Projection", m.Progress.ProjectionText },
+            new object?[] { "Changements : depuis le", m.Changes.From },
+            new object?[] { "Changements : jusqu'au", m.Changes.To },
+            new object?[] { "Nouvellement ouvertes", m.Changes.From is null ? null : (long)m.Changes.NewlyOpen },
+            new object?[] { "N'apparaissent plus ouvertes", m.Changes.From is null ? null : (long)m.Changes.NoLongerListed },
+            new object?[] { "Jeux de données en hausse", m.Changes.From is null ? null : (long)m.Changes.DatasetsUp },
+            new object?[] { "Jeux de données en baisse", m.Changes.From is null ? null : (long)m.Changes.DatasetsDown },
             new object?[] { "Obligation", Indicators.IndicatorQueries.ObligationNote },
         };
         if (m.Notice is { } n) rows.Insert(2, ["Avertissement", n]);

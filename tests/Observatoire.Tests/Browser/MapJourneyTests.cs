@@ -180,7 +180,7 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         Assert.Equal("PK", Encoding.ASCII.GetString((await DownloadAsync(page, "#dl-xlsx"))[..2]));
         var regions = Encoding.UTF8.GetString(await DownloadAsync(page, "#dl-tables a[data-table=regions]"));
         Assert.StartsWith("\uFEFFCode région;Région", regions);
-        Assert.Equal(7, await page.Locator("#dl-tables a").CountAsync());
+        Assert.Equal(Observatoire.Reports.ReportTables.Names.Length, await page.Locator("#dl-tables a").CountAsync());
         await AssertCleanAsync(page);
     }
 

@@ -19,8 +19,8 @@ public sealed class ReportTests(ReportsDatabase db)
 {
     const int Threshold = 3500;   // legal obligation threshold, restated here on purpose (independent of the app)
 
-    Task<ReportModel> Build(DateOnly? date, string? region = null, string? atd = null) =>
-        new ReportModelBuilder(db.DataSource).BuildAsync(new ReportRequest(date, region, atd));
+    Task<ReportModel> Build(DateOnly? date, string? region = null, string? atd = null, DateOnly? since = null) =>
+        new ReportModelBuilder(db.DataSource).BuildAsync(new ReportRequest(date, region, atd, since));
 
     (long Open, long ObligedOpen, long PopOpenCommunes) Expected(HashSet<string> sirens)
     {
@@ -162,7 +162,7 @@ public sealed class ReportTests(ReportsDatabase db)
         var m = await Build(ReportsDatabase.October);
         var sheetsRead = ReadWorkbook(bytes);
         var names = sheetsRead.Keys.ToList();
-        Assert.Equal(["Synthèse", "Strates", "Types", "Régions", "Départements", "ATD", "À ouvrir", "Progression", "Sources"], names);
+        Assert.Equal(["Synthèse", "Strates", "Types", "Régions", "Départements", "ATD", "À ouvrir", "Progression", "Changements", "Sources"], names);
         var bretagne = sheetsRead["Régions"].Single(r => (string?)r["Code région"] == "53");
         Assert.Equal("Bretagne", bretagne["Région"]);
         Assert.IsType<double>(bretagne["Obligées"]);
@@ -268,12 +268,79 @@ public sealed class ReportTests(ReportsDatabase db)
     [InlineData("/api/reports/atd/inconnu.pdf", 404, "ATD inconnu")]
     [InlineData("/api/reports/communes.csv", 404, "Table inconnue")]
     [InlineData("/api/reports/charts/carte.png", 404, "Graphique inconnu")]
+    [InlineData("/api/reports/national.pdf?since=2022-19-04", 400, "« since »")]
+    [InlineData("/api/reports/national.xlsx?date=2022-04-25&since=2022-10-19", 400, "doit précéder la date du rapport")]
+    [InlineData("/api/reports/atd/rennes-metropole.pdf?date=2022-10-19&since=2022-10-19", 400, "doit précéder la date du rapport")]
+    [InlineData("/api/reports/changes.csv?since=hier", 400, "« since »")]
     public async Task Bad_parameters_are_french_problem_details(string url, int status, string expected)
     {
         var res = await db.App.CreateClient().GetAsync(url);
         Assert.Equal(status, (int)res.StatusCode);
         Assert.Equal("application/problem+json", res.Content.Headers.ContentType!.MediaType);
         Assert.Contains(expected, await res.Content.ReadAsStringAsync());
+    }
+
+    /// <summary>
+    /// In this database each organisation of a snapshot is one "listed" observation and nothing else, so
+    /// from the raw files alone: newly open between the two snapshots = SIRENs of October not in April
+    /// (none: the bundled files list the same SIRENs), and since a date before any observation = every SIREN
+    /// of October; nothing stops being listed; a dataset change = a SIREN in both whose count (nb-ptf /
+    /// nb_ptf) is known in both and differs. No directory snapshot is recorded here: the section starts at
+    /// the first observation.
+    /// </summary>
+    [Fact]
+    public async Task Changes_section_matches_the_raw_snapshots()
+    {
+        var m = await Build(ReportsDatabase.October);
+        Assert.Equal((ReportsDatabase.April, ReportsDatabase.October, "first-observation", true),
+            (m.Changes.From, m.Changes.To, m.Changes.FromRule, m.Changes.ObservedFrom));
+        var newly = db.OctoberSirens.Except(db.AprilSirens).Select(s => db.Raw[s].Code).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(newly, m.Changes.Items.Where(c => c.Kind == "newly_open").Select(c => c.Code).Order(StringComparer.Ordinal));
+        Assert.Equal(newly.Count, m.Changes.NewlyOpen);
+        Assert.Equal(0, m.Changes.NoLongerListed);
+        Assert.All(m.Changes.Items.Where(c => c.Kind == "newly_open"), c => Assert.Equal(ReportsDatabase.October, c.After!.Date));
+
+        // Dataset counts from the raw CSV (first row of each SIREN, as the fixture inserted them).
+        static Dictionary<string, int?> Counts(List<Infrastructure.RawOdf.Row> rows, string column) => rows
+            .GroupBy(r => r["siren"].Trim()).ToDictionary(g => g.Key, g => int.TryParse(g.First()[column], out var n) ? n : (int?)null);
+        var april = Counts(Infrastructure.RawOdf.April, "nb_ptf");
+        var october = Counts(Infrastructure.RawOdf.October, "nb-ptf");
+        var moved = db.OctoberSirens.Intersect(db.AprilSirens)
+            .Where(s => april[s] is { } a && october[s] is { } o && a != o)
+            .ToDictionary(s => db.Raw[s].Code, s => (april[s], october[s]));
+        Assert.NotEmpty(moved);
+        var datasetChanges = m.Changes.Items.Where(c => c.Kind is "datasets_up" or "datasets_down").ToList();
+        Assert.Equal(moved.OrderBy(x => x.Key, StringComparer.Ordinal),
+            datasetChanges.ToDictionary(c => c.Code, c => (c.DatasetsBefore, c.DatasetsAfter)).OrderBy(x => x.Key, StringComparer.Ordinal));
+        Assert.All(datasetChanges, c => Assert.Equal(c.DatasetsAfter > c.DatasetsBefore ? "datasets_up" : "datasets_down", c.Kind));
+
+        // An ATD's section: its perimeter only (Rennes Métropole: its member communes and itself).
+        var atd = await Build(ReportsDatabase.October, atd: "rennes-metropole");
+        var inPerimeter = db.OctoberSirens.Except(db.AprilSirens)
+            .Where(s => s == "243500139" || db.Raw[s].Epci == "243500139").Select(s => db.Raw[s].Code).Order(StringComparer.Ordinal);
+        Assert.Equal(inPerimeter, atd.Changes.Items.Where(c => c.Kind == "newly_open").Select(c => c.Code).Order(StringComparer.Ordinal));
+        // since= overrides the start; nothing was observed between April and June here, so the list is the same.
+        var since = await Build(ReportsDatabase.October, since: new DateOnly(2022, 6, 1));
+        Assert.Equal(("since", new DateOnly(2022, 6, 1)), (since.Changes.FromRule, since.Changes.From!.Value));
+        Assert.Equal(m.Changes.Items.Select(c => c.Id), since.Changes.Items.Select(c => c.Id));
+        // Since a date before the first observation: every collectivité listed in October is newly open.
+        var all = await Build(ReportsDatabase.October, atd: "rennes-metropole", since: new DateOnly(2022, 1, 1));
+        Assert.False(all.Changes.ObservedFrom);
+        Assert.Equal(db.OctoberSirens.Where(s => s == "243500139" || db.Raw[s].Epci == "243500139").Select(s => db.Raw[s].Code).Order(StringComparer.Ordinal),
+            all.Changes.Items.Select(c => c.Code).Order(StringComparer.Ordinal));
+        Assert.All(all.Changes.Items, c => Assert.Equal("newly_open", c.Kind));
+        var allText = Normalize(await PdfText(await Get("/api/reports/atd/rennes-metropole.pdf?date=2022-10-19&since=2022-01-01")));
+        Assert.Contains(Normalize($"Nouvellement ouvertes {Fr.Int(all.Changes.NewlyOpen)}"), allText);
+        Assert.Contains("précède la première observation", allText);
+        // Before the first observation there is nothing to compare.
+        var early = await Build(new DateOnly(2019, 6, 1));
+        Assert.Null(early.Changes.From);
+        Assert.Empty(early.Changes.Items);
+
+        var text = Normalize(await PdfText(await Get("/api/reports/atd/rennes-metropole.pdf?date=2022-10-19")));
+        Assert.Contains("Changements du 25 avril 2022 au 19 octobre 2022", text);
+        Assert.Contains(Normalize($"Nouvellement ouvertes {Fr.Int(atd.Changes.NewlyOpen)}"), text);
+        Assert.Contains("première observation", text);
     }
 
     [Fact]
@@ -324,7 +391,7 @@ public sealed class ReportTests(ReportsDatabase db)
         return await res.Content.ReadAsByteArrayAsync();
     }
 
-    static async Task<string> PdfText(byte[] pdf)
+    internal static async Task<string> PdfText(byte[] pdf)
     {
         var file = Path.GetTempFileName();
         await File.WriteAllBytesAsync(file, pdf);
@@ -333,7 +400,7 @@ public sealed class ReportTests(ReportsDatabase db)
     }
 
     /// <summary>pdftotext's layout spacing, line breaks and no-break spaces folded to single spaces.</summary>
-    static string Normalize(string s) =>
+    internal static string Normalize(string s) =>
         System.Text.RegularExpressions.Regex.Replace(s.Replace('\u00a0', ' ').Replace('\u202f', ' '), "\\s+", " ");
 
     static async Task<string> Run(string exe, string args)

@@ -11,7 +11,7 @@ import { initTable, loadTable } from './table.js';
 import { initDirectory, loadDirectory } from './directory.js';
 
 const OPENING_MAX_ZOOM = 6;
-const REPORT_TABLES = [['regions', 'Régions'], ['departements', 'Départements'], ['bands', 'Strates'], ['types', 'Types'], ['atd', 'ATD'], ['todo', 'À ouvrir'], ['progress', 'Progression']];
+const REPORT_TABLES = [['regions', 'Régions'], ['departements', 'Départements'], ['bands', 'Strates'], ['types', 'Types'], ['atd', 'ATD'], ['todo', 'À ouvrir'], ['progress', 'Progression'], ['changes', 'Changements']];
 
 /* ---------- Selection ---------- */
 let opener = null;
