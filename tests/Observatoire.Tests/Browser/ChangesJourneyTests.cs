@@ -51,8 +51,12 @@ public sealed class ChangesJourneyTests(LoadedDatabase db) : IAsyncLifetime
         await MapSite.ScreenshotAsync(page, phone ? "changements-telephone.png" : "changements-bureau.png",
             height: phone ? await page.EvalOnSelectorAsync<float>("#chg-lists", "e => e.getBoundingClientRect().top + window.scrollY + 420") : null);
 
-        // An item opens its collectivité's card.
+        // An item opens its collectivité's card. It shows the counts per platform: in the bundled data every
+        // total rises because the April file's data.gouv.fr counts are unknown, the local ones unchanged.
         var first = page.Locator("#chg-data li").First;
+        var before = api.GetProperty("datasetChanges")[0].GetProperty("before");
+        if (before.GetProperty("datasetsDataGouv").ValueKind == JsonValueKind.Null)
+            Assert.Contains("data.gouv.fr : inconnu → ", await first.InnerTextAsync());
         var name = await first.Locator("button").InnerTextAsync();
         await first.Locator("button").ClickAsync();
         await page.WaitForSelectorAsync($"#card-title:text-is(\"{name}\")");
@@ -172,7 +176,7 @@ public sealed class RadarJourneyTests(LoadedDatabase db) : IClassFixture<LoadedD
         Assert.Contains("N’apparaissent plus : 6", await page.InnerTextAsync("#chg-counts"));
         Assert.Equal("6", await page.GetAttributeAsync("#map", "data-changes"));
         // Each item says which observations decide: listed in the edition of 2022-10-19, absent from the new one.
-        Assert.Contains("observée le 19 octobre 2022 puis le 1 mars 2023", await page.Locator("#chg-gone li").First.InnerTextAsync());
+        Assert.Contains("ouverte le 19 octobre 2022, non listée le 1 mars 2023 (annuaire OpenDataFrance)", await page.Locator("#chg-gone li").First.InnerTextAsync());
         // The panel scrolled to the list.
         await page.EvalOnSelectorAsync("#changes", "c => { const p = c.closest('.panel'); p.scrollTop += c.getBoundingClientRect().top - p.getBoundingClientRect().top - 8; }");
         await MapSite.ScreenshotAsync(page, "changements-disparues.png");

@@ -118,12 +118,28 @@ function filtersText() {
 }
 
 const datasets = (n, open) => (n != null ? nf.format(n) : open ? 'inconnu' : '—');
-const observation = (o) => (o ? fmtDate(o.date) + ' (' + sourceLabel(o) + ')' : 'aucune observation');
-// The observations behind the status on each date: one source named once when both come from it.
+// The observations behind the status on each date, in the card's history words (ouverte / non listée);
+// one source named once when both come from it.
+const status = (o) => (o.open ? 'ouverte' : 'non listée');
 function observations(before, after) {
-  if (before && after && sourceLabel(before) === sourceLabel(after))
-    return 'observée le ' + fmtDate(before.date) + ' puis le ' + fmtDate(after.date) + ' (' + sourceLabel(after) + ')';
-  return 'avant : ' + observation(before) + ' · après : ' + observation(after);
+  if (!before || !after) {
+    const one = (o, when) => when + ' : ' + (o ? status(o) + ' le ' + fmtDate(o.date) + ' (' + sourceLabel(o) + ')' : 'aucune observation');
+    return one(before, 'avant') + ' · ' + one(after, 'après');
+  }
+  const same = sourceLabel(before) === sourceLabel(after);
+  const src = (o) => ' (' + sourceLabel(o) + ')';
+  if (before.open && after.open) return 'observée le ' + fmtDate(before.date) + (same ? '' : src(before)) + ' puis le ' + fmtDate(after.date) + src(after);
+  return status(before) + ' le ' + fmtDate(before.date) + (same ? '' : src(before)) + ', ' + status(after) + ' le ' + fmtDate(after.date) + src(after);
+}
+
+// Both sides' counts per platform: a total can change only because one count became known (the
+// April 2022 file's data.gouv.fr counts are unknown), which the reader should see.
+function byPlatform(c) {
+  const b = c.before, a = c.after;
+  if (!b || !a || !b.open || !a.open) return null;
+  const n = (v) => (v == null ? 'inconnu' : nf.format(v));
+  return el('span', { class: 'note chg-platforms' }, ' (portail local : ' + n(b.datasetsLocal) + ' → ' + n(a.datasetsLocal) +
+    ' ; data.gouv.fr : ' + n(b.datasetsDataGouv) + ' → ' + n(a.datasetsDataGouv) + ')');
 }
 
 function item(c) {
@@ -133,6 +149,7 @@ function item(c) {
     el('span', { class: 'note' }, ' ' + (TYPE_LABELS[c.type] || c.type) + (c.departement ? ' · ' + c.departement : '')),
     el('br'),
     el('span', { class: 'chg-count' }, arrow + 'jeux de données : ' + datasets(c.datasetsBefore, c.kind !== 'new') + ' → ' + datasets(c.datasetsAfter, c.kind !== 'gone')),
+    byPlatform(c),
     el('br'),
     el('span', { class: 'note' }, observations(c.before, c.after)));
 }
