@@ -341,7 +341,7 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
         var (from, rule) = (since, "since");
         if (from is null)
         {
-            await using var cmd = new NpgsqlCommand("select max(observed_on) from status_snapshot where observed_on < $1", conn)
+            await using var cmd = new NpgsqlCommand("select max(observed_on) from status_snapshot where kind = 'directory' and observed_on < $1", conn)
             { Parameters = { new() { Value = asOf, NpgsqlDbType = NpgsqlDbType.Date } } };
             DateOnly? snapshot = await cmd.ExecuteScalarAsync(ct) switch
             {

@@ -54,13 +54,20 @@ public sealed class MapSite : IAsyncDisposable
         return port;
     }
 
-    /// <summary>Screenshots go to out/screenshots; with OBS_SCREENSHOTS=1 also to docs/screenshots (committed, shown in the README).</summary>
-    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = false)
+    /// <summary>
+    /// Screenshots go to out/screenshots; with OBS_SCREENSHOTS=1 also to docs/screenshots (committed, shown in the README).
+    /// <paramref name="height"/>: the top of the whole page down to that many CSS pixels (a phone's page is very long).
+    /// </summary>
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = false, float? height = null)
     {
         var outDir = Path.Combine(TestEnvironment.RepoRoot, "out", "screenshots");
         Directory.CreateDirectory(outDir);
         var path = Path.Combine(outDir, name);
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = fullPage });
+        await page.ScreenshotAsync(new PageScreenshotOptions
+        {
+            Path = path, FullPage = fullPage || height is not null,
+            Clip = height is { } h ? new() { X = 0, Y = 0, Width = page.ViewportSize!.Width, Height = h } : null,
+        });
         if (Environment.GetEnvironmentVariable("OBS_SCREENSHOTS") == "1")
         {
             var docs = Path.Combine(TestEnvironment.RepoRoot, "docs", "screenshots");

@@ -134,6 +134,32 @@ public sealed class ChangeTests(LoadedDatabase db) : IClassFixture<LoadedDatabas
         Assert.Contains("From avant To", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("message").GetString());
     }
 
+    [Fact]
+    public async Task Without_dates_the_last_two_snapshots_are_compared_and_atd_true_false_split_the_list()
+    {
+        var client = db.App.CreateClient();
+        var pair = (await db.RowsAsync("select observed_on::text from status_snapshot order by observed_on desc limit 2")).Select(r => (string)r[0]!).ToList();
+        var answer = await client.GetFromJsonAsync<JsonElement>("/api/changes");
+        Assert.Equal((pair[1], pair[0]), (answer.GetProperty("from").GetString(), answer.GetProperty("to").GetString()));
+        var dated = await client.GetFromJsonAsync<JsonElement>($"/api/changes?from={pair[1]}&to={pair[0]}");
+        Assert.Equal(Ids(dated, "datasetChanges"), Ids(answer, "datasetChanges"));
+        Assert.NotEmpty(Ids(answer, "datasetChanges"));
+
+        // The map's ATD filter: covered by at least one ATD, or by none; together, the whole list.
+        var covered = Ids(await client.GetFromJsonAsync<JsonElement>("/api/changes?atd=true"), "datasetChanges");
+        var outside = Ids(await client.GetFromJsonAsync<JsonElement>("/api/changes?atd=false"), "datasetChanges");
+        var expectedCovered = (await db.RowsAsync("select id from collectivite where atd_count > 0 and id = any($1)", (object)Ids(answer, "datasetChanges").ToArray()))
+            .Select(r => (string)r[0]!).Order();
+        Assert.Equal(expectedCovered, covered.Order());
+        Assert.Equal(Ids(answer, "datasetChanges").Order(), covered.Concat(outside).Order());
+
+        // Each item carries its label point, for the map.
+        var first = answer.GetProperty("datasetChanges")[0];
+        var point = (await db.RowsAsync("select ST_X(label_point), ST_Y(label_point) from collectivite_geometry where collectivite_id = $1", first.GetProperty("id").GetString()!))[0];
+        Assert.Equal((double)point[0]!, first.GetProperty("point")[0].GetDouble(), 4);
+        Assert.Equal((double)point[1]!, first.GetProperty("point")[1].GetDouble(), 4);
+    }
+
     [Theory]
     [InlineData("/api/changes?to=2022-10-19", "from")]
     [InlineData("/api/changes?from=2022-10-19&to=2022-04-25", "précéder")]

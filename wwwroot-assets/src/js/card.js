@@ -6,7 +6,7 @@ import { TYPE_LABELS, BAND_LABELS, ATD_KIND_LABELS, ATD_SCALE_LABELS, PERIMETER_
 
 const card = $('card'), body = $('card-body');
 let seq = 0;
-let hooks = { select: () => {}, selectAtd: () => {}, fit: () => {} };
+let hooks = { select: () => {}, selectAtd: () => {}, fit: () => {}, changes: () => {} };
 export function connectCard(h) { hooks = h; }
 
 const selButton = (id, name, attrs) => el('button', { type: 'button', class: 'link', ...attrs, on: { click: () => (id.startsWith('ATD-') ? hooks.selectAtd(id.slice(4), true) : hooks.select(id, true)) } }, name);
@@ -157,6 +157,9 @@ async function atdCard(id, fly) {
     el('p', { class: 'downloads' },
       el('a', { id: 'atd-csv', class: 'button', href: links.csv, download: true }, 'Télécharger la liste (CSV)'),
       el('a', { id: 'atd-pdf', class: 'button', href: links.pdf, download: true }, 'Rapport de l’ATD (PDF)')),
+    el('h3', null, 'Ce qui a changé'),
+    el('p', { class: 'note' }, 'Collectivités du périmètre nouvellement ouvertes, disparues, jeux de données en hausse ou en baisse entre les deux derniers recensements (les dates se changent ensuite).'),
+    el('p', null, el('button', { type: 'button', id: 'atd-changes', class: 'small', on: { click: () => hooks.changes(a.id) } }, 'Changements de mon territoire')),
     el('p', { class: 'share' }, el('label', { for: 'atd-share' }, 'Partager cette fiche'), shareInput,
       el('button', { type: 'button', class: 'small', on: { click: copy } }, 'Copier le lien'), copied),
   ];

@@ -16,6 +16,9 @@ export function initDirectory(selectAtd) {
     el('button', { type: 'button', class: 'sort', on: { click: () => { if (d.sort === c.key) d.desc = !d.desc; else { d.sort = c.key; d.desc = !!c.num; } render(); } } }, c.label)))));
 }
 
+/** An ATD's name, once the directory is loaded. */
+export const atdName = (id) => (d.rows.find((a) => a.id === id) || {}).name;
+
 export async function loadDirectory() {
   d.rows = await getJson('/api/atd' + (state.date ? '?date=' + state.date : ''));
   render();

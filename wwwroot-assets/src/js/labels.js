@@ -32,6 +32,16 @@ export const STATUS = {
   other: { color: '#efe3c8', label: 'Non obligée, pas ouverte' },
 };
 
+// The « Changements » mode: each kind of change by colour AND by shape, for colour-blind readers (filled
+// or hollow, large or small marker); the map's background turns neutral so that only changes stand out.
+export const CHANGE = {
+  new: { color: '#1a7f37', fill: '#2ca25f', hollow: false, radius: 7, label: 'Nouvellement ouverte' },
+  gone: { color: '#b91c1c', fill: '#ffffff', hollow: true, radius: 7, label: 'N’apparaît plus ouverte' },
+  up: { color: '#3f7f4f', fill: '#a1d99b', hollow: false, radius: 4.5, label: 'Jeux de données en hausse' },
+  down: { color: '#b4533c', fill: '#fcbba1', hollow: false, radius: 4.5, label: 'Jeux de données en baisse' },
+};
+export const CHANGE_BACKGROUND = '#eceeea';
+
 /** "published" (a published edition's count) or "observed" (counted from observations): /api/progress's series kinds. */
 export const isPublished = (kind) => kind === 'published';
 

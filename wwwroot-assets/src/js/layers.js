@@ -2,7 +2,7 @@
 // ATD perimeters, and the legend (in the panel, so that it never hides Corsica or an overseas région).
 import { $, el, fill, nf, pf, getJson } from './dom.js';
 import { state, filterQuery, hasFilters } from './state.js';
-import { RAMP, NO_DATA, STATUS } from './labels.js';
+import { RAMP, NO_DATA, STATUS, CHANGE, CHANGE_BACKGROUND } from './labels.js';
 
 /* global L */
 // VectorGrid 1.3 calls L.DomEvent.fakeStop, removed in Leaflet 1.9: clicks on canvas tiles throw without it.
@@ -17,7 +17,7 @@ const mapEl = $('map');
 export const map = L.map('map', { zoomControl: true, minZoom: 2, maxZoom: 15, worldCopyJump: false, keyboard: true, zoomSnap: 1 });
 map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
 map.attributionControl.addAttribution('Contours © <a href="https://geoservices.ign.fr/adminexpress">IGN</a> · Populations © <a href="https://www.insee.fr">INSEE</a> · Statuts © <a href="https://opendatafrance.fr">OpenDataFrance</a> (<a href="https://opendatacommons.org/licenses/odbl/">ODbL</a>)');
-for (const [name, z] of [['areas', 390], ['outlines', 420], ['atd', 430], ['labels', 440]]) map.createPane(name).style.zIndex = z;
+for (const [name, z] of [['areas', 390], ['outlines', 420], ['atd', 430], ['changes', 435], ['labels', 440]]) map.createPane(name).style.zIndex = z;
 map.getPane('outlines').style.pointerEvents = 'none';
 map.getPane('labels').style.pointerEvents = 'none';
 map.getPane('labels').setAttribute('aria-hidden', 'true');
@@ -46,6 +46,7 @@ const colourOf = (i, k) => RAMP[k <= 1 ? RAMP.length - 1 : Math.round((i * (RAMP
 let breaks = [];
 function valueOf(p) { return state.ind === 'count' ? p.open || 0 : p.rate; }
 function classOf(p) {
+  if (state.chg) return CHANGE_BACKGROUND;
   const v = valueOf(p);
   if (v == null) return NO_DATA;
   let i = breaks.length - 1;
@@ -217,6 +218,10 @@ function tileUrl(layer) {
   return '/tiles/' + layer + '/{z}/{x}/{y}.pbf' + (q ? '?' + q : '');
 }
 function communeStyle(p) {
+  if (state.chg) {
+    const c = CHANGE[changeOf.get('COM-' + p.code)];
+    return { fill: true, fillColor: c ? c.fill : CHANGE_BACKGROUND, fillOpacity: 0.95, color: c ? c.color : '#9aa3ab', weight: c ? 1.2 : 0.4, opacity: 1 };
+  }
   const s = STATUS[p.status] || STATUS.other;
   return { fill: true, fillColor: s.color, fillOpacity: 0.95, color: '#5b6670', weight: 0.5, opacity: 1 };
 }
@@ -234,7 +239,8 @@ export function syncTiles() {
       communeTiles.on('mouseover', (e) => {
         const p = e.layer && e.layer.properties; if (!p) return;
         hoverTip = L.tooltip({ className: 'area-tip', sticky: true }).setLatLng(e.latlng)
-          .setContent(tooltip([p.name, (STATUS[p.status] || STATUS.other).label])).openOn(map);
+          .setContent(tooltip([p.name, state.chg ? (CHANGE[changeOf.get('COM-' + p.code)] || { label: 'Pas de changement' }).label
+            : (STATUS[p.status] || STATUS.other).label])).openOn(map);
       });
       communeTiles.on('mouseout', () => { if (hoverTip) { map.removeLayer(hoverTip); hoverTip = null; } });
       communeTiles.on('load', restyleSelection);
@@ -264,6 +270,35 @@ export function restyleSelection() {
     communeSel = state.sel;
     try { communeTiles.setFeatureStyle(state.sel, { fill: true, fillColor: '#fde047', fillOpacity: 0.9, color: '#111', weight: 3 }); } catch { /* not in the loaded tiles yet */ }
   }
+}
+
+/* ---------- The « Changements » mode ---------- */
+// A marker at the label point of each collectivité that changed (communes, EPCI, départements, régions
+// alike, at every zoom), on one canvas (a national list holds up to 10,000); at commune zooms the
+// communes' shapes take the same colours. The list beside the map is the way in for the keyboard.
+let changeLayer = null, changeOf = new Map();
+const changeRenderer = L.canvas({ pane: 'changes', padding: 0.3 });
+/** Draws the changes ([{id, name, kind: new|gone|up|down, point: [lon, lat]}]), or clears them (null). */
+export function showChanges(items) {
+  if (changeLayer) { map.removeLayer(changeLayer); changeLayer = null; }
+  changeOf = new Map((items || []).map((c) => [c.id, c.kind]));
+  if (items) {
+    changeLayer = L.layerGroup();
+    // In the given order: the last drawn lies on top.
+    for (const c of items.filter((x) => x.point)) {
+      const k = CHANGE[c.kind];
+      L.circleMarker([c.point[1], c.point[0]], { renderer: changeRenderer, pane: 'changes', radius: k.radius, color: k.color,
+        weight: k.hollow ? 3 : 1.2, fillColor: k.fill, fillOpacity: 1 })
+        .bindTooltip(() => tooltip([c.name, k.label]), { className: 'area-tip' })
+        .on('click', () => onSelect(c.id))
+        .addTo(changeLayer);
+    }
+    changeLayer.addTo(map);
+  }
+  mapEl.dataset.changes = String(changeLayer ? changeLayer.getLayers().length : 0);
+  if (communeTiles) communeTiles.redraw();
+  restyleAreas();
+  updateLegend();
 }
 
 /* ---------- Place names at commune zooms ---------- */
@@ -350,9 +385,18 @@ export function updateDateBanner(text) {
 
 /* ---------- Legend (in the panel) ---------- */
 function swatch(colour) { const i = el('i', { 'aria-hidden': 'true' }); i.style.background = colour; return i; }
+function marker(k) {
+  const i = el('i', { 'aria-hidden': 'true', class: 'dot' + (k.radius < 6 ? ' small' : '') });
+  i.style.background = k.fill; i.style.borderColor = k.color; i.style.borderWidth = (k.hollow ? 3 : 1) + 'px';
+  return i;
+}
 export function updateLegend() {
   const level = levelFor(map.getZoom()), box = $('legend'), rows = [];
-  if (level === 'communes') {
+  if (state.chg) {
+    rows.push(el('h3', null, 'Changements entre les deux dates'));
+    for (const k of Object.values(CHANGE)) rows.push(el('li', null, marker(k), k.label));
+    rows.push(el('li', null, swatch(CHANGE_BACKGROUND), 'Pas de changement'));
+  } else if (level === 'communes') {
     rows.push(el('h3', null, 'Communes'));
     for (const s of Object.values(STATUS)) rows.push(el('li', null, swatch(s.color), s.label));
   } else {

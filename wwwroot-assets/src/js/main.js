@@ -8,7 +8,8 @@ import { showCard, hideCard, connectCard } from './card.js';
 import { initSearch } from './search.js';
 import { loadProgress, loadTimeline, dateChoices } from './progress.js';
 import { initTable, loadTable } from './table.js';
-import { initDirectory, loadDirectory } from './directory.js';
+import { initDirectory, loadDirectory, atdName } from './directory.js';
+import { initChanges, syncChanges } from './changes.js';
 
 const OPENING_MAX_ZOOM = 6;
 const REPORT_TABLES = [['regions', 'Régions'], ['departements', 'Départements'], ['bands', 'Strates'], ['types', 'Types'], ['atd', 'ATD'], ['todo', 'À ouvrir'], ['progress', 'Progression'], ['changes', 'Changements']];
@@ -21,7 +22,7 @@ function select(id, fly) {
   state.sel = id;
   writeHash(map);
   restyleSelection();
-  showCard(id, fly);
+  return showCard(id, fly);
 }
 const selectAtd = (id, fly) => select('ATD-' + id, fly);
 function unselect() {
@@ -31,7 +32,7 @@ function unselect() {
 }
 const fit = (b, maxZoom) => map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { maxZoom });
 connect((id) => select(id, false), (id) => selectAtd(id, false));
-connectCard({ select, selectAtd, fit });
+connectCard({ select, selectAtd, fit, changes: (atd) => enterChanges({ chg: 'last', chgk: '', atd }) });
 
 /* ---------- Downloads (national staff) ---------- */
 // The reports take the date and an ATD; the type and band filters do not apply to them.
@@ -50,21 +51,41 @@ function updateDownloads() {
 function syncControls() {
   for (const r of document.querySelectorAll('input[name=ind]')) r.checked = r.value === state.ind;
   $('f-type').value = state.type; $('f-band').value = state.band;
-  $('f-atd').value = ['', 'true', 'false'].includes(state.atd) ? state.atd : '';
+  // One ATD's perimeter (from its card's « Changements de mon territoire » or a link) is a choice of its own.
+  const atdPick = $('f-atd'), one = state.atd && !['true', 'false'].includes(state.atd);
+  let own = atdPick.querySelector('option[data-one]');
+  if (one && !own) own = atdPick.appendChild(el('option', { dataset: { one: '1' } }));
+  if (one) { own.value = state.atd; own.textContent = 'Périmètre de l’ATD ' + (atdName(state.atd) || state.atd); } else if (own) own.remove();
+  atdPick.value = state.atd;
   $('f-obliged').checked = state.obliged; $('layer-atd').checked = state.atdl; $('layer-epci').checked = state.epci;
   $('date').value = state.date; $('date').max = new Date().toISOString().slice(0, 10);
   if ($('date-pick').querySelector('option[value="' + state.date + '"]')) $('date-pick').value = state.date;
 }
 function refresh() {
-  writeHash(map); loadAreas(); syncTiles(); syncAtd(); syncLabels(); updateLegend(); updateDownloads();
+  writeHash(map); loadAreas(); syncTiles(); syncAtd(); syncLabels(); updateLegend(); updateDownloads(); syncChanges();
 }
 function filtersChanged() { refresh(); loadTable(true); }
 async function dateChanged() {
+  // A map date leaves the « Changements » mode (which compares its own two dates).
+  if (state.date && state.chg) { state.chg = ''; state.chgk = ''; }
   syncControls(); dateChoices(); refresh();
   const [{ observed }] = await Promise.all([loadProgress(), loadDirectory()]);
   updateDateBanner(state.date ? 'Carte au ' + fmtDate(state.date) + (observed ? '' : ' — pas d’observation à cette date') : '');
   if (state.sel) showCard(state.sel, false);
   loadTable();
+}
+
+/* ---------- The « Changements » mode ---------- */
+// next: {chg, chgk, atd?} from the mode's controls, an ATD's card or « Disparues des radars »; null when
+// changes.js only replaced chg=last with the dates the server chose (the URL is rewritten).
+function enterChanges(next) {
+  if (!next) { writeHash(map); return; }
+  const atdChanged = next.atd !== undefined && next.atd !== state.atd;
+  state.chg = next.chg; state.chgk = next.chg ? next.chgk || '' : '';
+  if (next.atd !== undefined) state.atd = next.atd;
+  // The mode compares its own two dates: a map date set before would only confuse the picture.
+  if (next.chg && state.date) { state.date = ''; dateChanged(); } else { syncControls(); refresh(); }
+  if (atdChanged) loadTable(true);
 }
 
 for (const r of document.querySelectorAll('input[name=ind]')) {
@@ -111,6 +132,11 @@ initSearch((r) => {
 });
 initTable((id) => select(id, true));
 initDirectory(selectAtd);
+initChanges({
+  // The card opens at the top of the panel: brought into view, as the list may be scrolled far below it.
+  select: (id) => select(id, true).then(() => $('card').scrollIntoView({ block: 'nearest' })),
+  enter: enterChanges,
+});
 applyHash();
 // The map first: the table sits below the fold (further down on a phone), so it is asked for once the
 // first map view is drawn, instead of its rows waiting behind the map's drawing on the main thread.
@@ -118,7 +144,7 @@ mapFirstDrawn.then(() => loadTable());
 // The timeline first: the "no observation" notice names the nearest published edition from it.
 loadTimeline().then(loadProgress).then(({ observed }) => { if (state.date) updateDateBanner('Carte au ' + fmtDate(state.date) + (observed ? '' : ' — pas d’observation à cette date')); })
   .catch(() => fill($('gauge'), el('p', { class: 'note' }, 'Progression indisponible.')));
-loadDirectory().catch(() => fill($('atd-count'), 'Annuaire des ATD indisponible.'));
+loadDirectory().then(syncControls).catch(() => fill($('atd-count'), 'Annuaire des ATD indisponible.'));
 
 // For the browser tests and the curious: the map and the view state (without the position, read from the map).
 window.observatoire = { map, state: () => { const s = { ...state }; delete s.z; delete s.lat; delete s.lng; return s; }, filterQuery: () => filterQuery().toString() };
