@@ -16,9 +16,10 @@ create table status_period (
     datagouv_count   integer
 );
 create unique index status_period_key on status_period (collectivite_id, lower(valid));
-create index status_period_valid_gix on status_period using gist (valid);
+-- The columns status_on reads are in the index: a date is an index-only scan (after the vacuum of imports).
+create index status_period_valid_gix on status_period using gist (valid) include (collectivite_id, is_open, dataset_count, first_seen_open);
 
--- The runs of one set of collectivités (all of them when ids is null), from the observations as they are.
+-- The runs of the given collectivités, from the observations as they are (an index scan per collectivité).
 -- Per day, the deciding source (013: contribution > directory > harvest; a 0-dataset harvest row decides
 -- nothing), then the state of each day with the first listed day so far; consecutive days of the same
 -- state form one run.
@@ -33,7 +34,7 @@ language sql stable parallel safe as $$
           from observation ob
          where ob.collectivite_id is not null and ob.superseded_by is null
            and (ob.is_listed or ob.source not like 'datagouv-%')
-           and (ids is null or ob.collectivite_id in (select unnest(ids)))
+           and ob.collectivite_id = any(ids)
          group by ob.collectivite_id, ob.observed_on, source_rank(ob.source)),
     decided as (
         select distinct on (day.collectivite_id, day.observed_on) day.collectivite_id, day.observed_on, day.listed,
@@ -50,26 +51,29 @@ language sql stable parallel safe as $$
           from state s
          where s.prev_listed is null or s.prev_listed <> s.listed
             or s.prev_local is distinct from s.local or s.prev_datagouv is distinct from s.datagouv)
-    select st.collectivite_id,
-           daterange(st.observed_on, lead(st.observed_on) over (partition by st.collectivite_id order by st.observed_on)),
-           st.listed,
+    select r.collectivite_id, r.valid, r.listed,
            -- the count as 002 defined it: the known parts summed, null when none is known
-           case when st.local is not null or st.datagouv is not null then coalesce(st.local, 0) + coalesce(st.datagouv, 0) end,
-           st.first_open, st.local, st.datagouv
-      from starts st
+           case when r.local is not null or r.datagouv is not null then coalesce(r.local, 0) + coalesce(r.datagouv, 0) end,
+           r.first_open, r.local, r.datagouv
+      from (select st.*, daterange(st.observed_on, lead(st.observed_on) over (partition by st.collectivite_id order by st.observed_on)) as valid
+              from starts st) r
+     -- A run "not open, never seen open" says what no run says (status_on's default): not stored, so a
+     -- date reads the collectivités that are or were open, not every one a complete census looked at.
+     where r.listed or r.first_open is not null
 $$;
 
 -- Recomputes the runs of the given collectivités (all when ids is null).
 create or replace function refresh_status_periods(ids text[]) returns void
 language sql as $$
-    delete from status_period p where ids is null or p.collectivite_id in (select unnest(ids));
-    insert into status_period select * from status_periods_of(ids);
+    delete from status_period p where p.collectivite_id = any(coalesce(ids, array(select id from collectivite)));
+    insert into status_period select * from status_periods_of(coalesce(ids, array(select id from collectivite)));
 $$;
 
 -- Kept up to date by the database itself: every statement that writes observations (imports, the
--- matching, contributions, a test's or a script's own SQL) refreshes the runs of the collectivités it
--- touched, in its own transaction. Security definer: the contribution role (011) writes observations
--- but has no right on status_period.
+-- matching, contributions, a test's or a script's own SQL) refreshes the runs and the derived columns
+-- of collectivite (refresh_derived_status, below) of the collectivités it touched, in its own
+-- transaction. Security definer: the contribution role (011) writes observations but has no right on
+-- status_period.
 create or replace function observation_refresh_periods() returns trigger
 language plpgsql security definer set search_path = public, pg_temp as $$
 declare ids text[];
@@ -82,7 +86,10 @@ begin
         select array_agg(distinct x) into ids
           from (select collectivite_id as x from new_rows union select collectivite_id from old_rows) u where x is not null;
     end if;
-    if ids is not null then perform refresh_status_periods(ids); end if;
+    if ids is not null then
+        perform refresh_status_periods(ids);
+        perform refresh_derived_status(ids);
+    end if;
     return null;
 end $$;
 -- (A trigger with transition tables has one event each.)
@@ -92,6 +99,10 @@ create trigger observation_periods_update after update on observation referencin
     for each statement execute function observation_refresh_periods();
 create trigger observation_periods_delete after delete on observation referencing old table as old_rows
     for each statement execute function observation_refresh_periods();
+
+-- The collectivités open on d: the runs alone (the indicators' past dates read only these).
+create or replace function open_on(d date) returns table (collectivite_id text)
+language sql stable parallel safe as $$ select p.collectivite_id from status_period p where p.valid @> d and p.is_open $$;
 
 -- The one status rule, read from the runs: one index probe per date. A collectivité without a run
 -- covering d (no observation yet) is not open and its count unknown, as before.
@@ -133,7 +144,7 @@ language sql as $$
                    (select max(o.observed_on) from observation o
                      where o.collectivite_id = s.collectivite_id and o.superseded_by is null) as last_observed_on
               from status_on('infinity'::date) s
-             where ids is null or s.collectivite_id in (select unnest(ids))) d
+             where ids is null or s.collectivite_id = any(ids)) d
      where d.collectivite_id = c.id
        and (c.is_open, c.first_seen_open, c.dataset_count, c.last_observed_on)
            is distinct from (d.is_open, d.first_seen_open, d.dataset_count, d.last_observed_on);
@@ -142,5 +153,11 @@ $$;
 select refresh_status_periods(null);
 analyze status_period;
 
--- The contribution role reads the new table (refresh_derived_status runs with its rights).
+-- "Directory rows" (is_directory_source: source like 'odf-%') and "harvest rows" (like 'datagouv-%') are
+-- prefix searches: under the cluster's C.UTF-8 collation a plain btree does not serve LIKE, so an
+-- import's matching read every observation (4.4 million in scripts/bench-history.sh) to find its own.
+drop index observation_source_idx;
+create index observation_source_idx on observation (source text_pattern_ops);
+
+-- The contribution role reads the new table (its answers read status_on).
 select grant_contribution_role();

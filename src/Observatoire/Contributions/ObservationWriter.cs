@@ -159,7 +159,7 @@ public static partial class ObservationWriter
         if (input.Supersedes is { } superseded)
             await conn.ExecAsync(tx, "update observation set superseded_by = $1 where id = $2 and superseded_by is null", ct, id, superseded);
 
-        await StatusMatching.RefreshDerivedAsync(conn, tx, collectiviteId, ct);
+        // (The collectivité's status runs and derived columns follow: the observation table's triggers.)
         await conn.ExecAsync(tx, "insert into data_release (kind, vintage, checksum) values ('contribution', $1, $2)", ct,
             observedOn.ToString("yyyy-MM-dd"), "observation:" + id);
         var after = await StateAsync(conn, tx, collectiviteId, ct);

@@ -39,7 +39,7 @@ public sealed record IndicatorSet(
 public sealed record IndicatorRow(string Key, string? Label, IndicatorSet Values);
 
 /// <summary>
-/// THE indicator query layer: one SQL statement per answer over <c>status_on(date)</c>, so the API, the
+/// THE indicator query layer: one SQL statement per answer over the one status rule (<c>open_on(date)</c>), so the API, the
 /// map and the reports give the same figures for the same date and filters. Uncached on purpose (the
 /// benchmark measures it: scripts/bench-status.sh); callers cache by data release.
 /// </summary>
@@ -130,10 +130,11 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         // (refreshed by every import), so the common "now" question skips status_on.
         var last = await LastObservationAsync(ct);
         var historical = f.Date is { } day && last is { } l && day < l;
-        // A past date reads status_on once (materialised), for the selection and for the open set alike.
-        var statusCte = historical ? "st as materialized (select collectivite_id, is_open from status_on(@d))," : "";
-        var status = historical ? "join st on st.collectivite_id = c.id" : "";
-        var isOpen = historical ? "st.is_open" : "c.is_open";
+        // A past date reads the set open on that day once (open_on: the status runs containing it, a few
+        // thousand rows whatever the history's length), for the selection and the open parents alike.
+        var statusCte = historical ? "st as materialized (select collectivite_id from open_on(@d))," : "";
+        var status = historical ? "left join st on st.collectivite_id = c.id" : "";
+        var isOpen = historical ? "(st.collectivite_id is not null)" : "c.is_open";
         var head = $"""
             with {statusCte}
             open_parents as materialized (
@@ -151,8 +152,8 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
             """;
         // The population figures over "the communes of the selection" m (each once per key); the commune's
         // own status is mOpen, its parents' come from open_parents (hashed once per list).
-        var mStatus = historical ? "join st ms on ms.collectivite_id = m.id" : "";
-        var mOpen = historical ? "ms.is_open" : "m.is_open";
+        var mStatus = historical ? "left join st ms on ms.collectivite_id = m.id" : "";
+        var mOpen = historical ? "(ms.collectivite_id is not null)" : "m.is_open";
         var populations = $"""
                 coalesce(sum(m.population), 0)::bigint as population,
                 coalesce(sum(m.population) filter (where {mOpen}), 0)::bigint as open_communes,

@@ -120,7 +120,6 @@ public sealed class DataGouvHarvest(NpgsqlDataSource db, TextWriter log)
                    row_count = excluded.row_count, release_id = excluded.release_id, kind = excluded.kind
             """, ct, source, date, file, checksum, rows.Count, releaseId);
         await StatusImporter.InsertRejections(conn, releaseId, file, rejected, ct);
-        await StatusMatching.RefreshDerivedAsync(conn, ct);
 
         var open = (int)(long)(await ScalarAsync(conn, tx, "select count(distinct collectivite_id) from observation where source = $1 and is_listed", ct, source))!;
         var notCollectivite = rows.Count - matched;

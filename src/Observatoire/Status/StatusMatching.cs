@@ -12,7 +12,8 @@ namespace Observatoire.Status;
 /// <item>matching of each observed organisation (subject) to the reference list, from what the rows
 ///   stored (SIREN, name, type, département, région, point location — the latest known location of the
 ///   subject in any snapshot, since the 2022-10 export lacks most EPCI coordinates);</item>
-/// <item>the derived columns of <c>collectivite</c> (is_open, first_seen_open, dataset_count, last_observed_on).</item>
+/// <item>the derived columns of <c>collectivite</c> (is_open, first_seen_open, dataset_count, last_observed_on), refreshed
+///   by the observation table's triggers for the collectivités each statement touched.</item>
 /// </list>
 /// Matching order, first hit wins, each with its evidence: <c>actor</c> (type outside the reference list →
 /// associated_actor) · <c>siren</c>, kept only when the row's type family, département, position and
@@ -30,19 +31,9 @@ public static class StatusMatching
     {
         await conn.ExecAsync(NotListedSql, ct);
         await conn.ExecAsync(MatchSql, ct);
-        await RefreshDerivedAsync(conn, ct);
+        // The derived columns follow by themselves: the observation table's triggers refresh them for
+        // every collectivité a statement touched (migrations/014_status_periods.sql).
     }
-
-    /// <summary>
-    /// The derived status columns of <c>collectivite</c> alone, from the observations as they are (SQL
-    /// <c>refresh_derived_status</c>; the runs it reads are kept current by the observation table's triggers).
-    /// </summary>
-    public static Task RefreshDerivedAsync(NpgsqlConnection conn, CancellationToken ct = default) =>
-        conn.ExecAsync("select refresh_derived_status(null)", ct);
-
-    /// <summary>The same for one collectivité (a contribution).</summary>
-    public static async Task RefreshDerivedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string collectiviteId, CancellationToken ct = default) =>
-        await conn.ExecAsync(tx, "select refresh_derived_status(array[$1])", ct, collectiviteId);
 
     const string NotListedSql = """
         -- Absence rows no longer justified (a snapshot re-imported with the organisation, or its earlier listing gone).

@@ -71,17 +71,23 @@ async function collectiviteCard(id, fly) {
   ];
 }
 
+// data.gouv.fr's harvest sees one place of publication: 0 datasets there is not "not listed" (docs/status.md).
+function statusText(o) {
+  if (o.source.startsWith('datagouv-')) return o.open ? 'publie sur data.gouv.fr' : 'aucun jeu sur data.gouv.fr';
+  return (o.open ? 'ouverte' : 'non listée') + (o.supersededBy ? ' (corrigée)' : '');
+}
+
 function historyTable(history) {
   if (!history || !history.length) return [el('h3', null, 'Historique du statut'), el('p', { class: 'note' }, 'Aucune observation enregistrée.')];
   const n = (v) => (v != null ? nf.format(v) : '—');
   return [
     el('h3', null, 'Historique du statut'),
     el('table', { id: 'history' },
-      el('caption', { class: 'sr' }, 'Observations de la collectivité, de la plus ancienne à la plus récente'),
+      el('caption', { class: 'sr' }, 'Observations de la collectivité, de la plus ancienne à la plus récente ; « décide du statut » marque celle qui fait foi quand les sources divergent'),
       el('thead', null, el('tr', null, ['Date', 'Statut', 'Jeux locaux', 'data.gouv.fr', 'Source'].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', null, history.map((o) => el('tr', { class: o.supersededBy ? 'superseded' : null },
         el('td', null, fmtDate(o.date)),
-        el('td', null, (o.open ? 'ouverte' : 'non listée') + (o.supersededBy ? ' (corrigée)' : '')),
+        el('td', null, statusText(o), o.decides ? el('strong', { class: 'decides' }, ' · décide du statut') : null),
         el('td', null, n(o.datasetsLocal)), el('td', null, n(o.datasetsDatagouv)),
         el('td', null, sourceLabel(o)))))),
   ];
