@@ -40,6 +40,7 @@ public sealed class HarvestCardJourneyTests(LoadedDatabase db) : IClassFixture<L
         var rows = await page.Locator("#history tbody tr").AllInnerTextsAsync();
         Assert.Contains(rows, r => r.Contains("aucun jeu sur data.gouv.fr") && r.Contains("data.gouv.fr (moissonnage)") && !r.Contains("décide"));
         Assert.Contains("annuaire OpenDataFrance", Assert.Single(rows, r => r.Contains("décide du statut")));
+        await MapSite.ScreenshotAsync(page, "moissonnage-fiche.png");
 
         page = await site.OpenAsync(problems, "#sel=" + onlyHarvest);
         await page.WaitForSelectorAsync("#card:not([hidden]) #history");
