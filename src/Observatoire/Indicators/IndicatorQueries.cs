@@ -135,13 +135,16 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         var statusCte = historical ? "st as materialized (select collectivite_id from open_on(@d))," : "";
         var status = historical ? "left join st on st.collectivite_id = c.id" : "";
         var isOpen = historical ? "(st.collectivite_id is not null)" : "c.is_open";
+        // Without any filter the selection holds every commune of the national scope, so "the communes of
+        // the selection" are those (the same set, without probing the 36,000 selected ids for each one).
+        var national = f.Types is null or { Count: 0 } && f.Band is null && f.Region is null && f.Departement is null && f.Atd is null && !f.ObligedOnly;
         var head = $"""
             with {statusCte}
             open_parents as materialized (
                 -- The open EPCI/EPT (by SIREN), départements and régions (by code) on the date, selected or
                 -- not: a commune counts as living under an open one by that one's own status.
                 select c.type, c.siren, c.code from collectivite c {status} where {isOpen} and c.type <> 'COM'),
-            sel as materialized (
+            sel as {(national && by is null ? "" : "materialized")} (
                 select {key} as key, c.id, c.type, c.code, c.siren, c.is_obliged, {isOpen} as is_open
                   from collectivite c {status}
                  where {SelectionPredicate}),
@@ -163,9 +166,6 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                 coalesce(sum(m.population) filter (where m.departement_code in (select code from open_parents where type in ('DEP', 'COLOM'))), 0)::bigint as open_departement,
                 coalesce(sum(m.population) filter (where m.region_code in (select code from open_parents where type = 'REG')), 0)::bigint as open_region
             """;
-        // Without any filter the selection holds every commune of the national scope, so "the communes of
-        // the selection" are those (the same set, without probing the 36,000 selected ids for each one).
-        var national = f.Types is null or { Count: 0 } && f.Band is null && f.Region is null && f.Departement is null && f.Atd is null && !f.ObligedOnly;
         var membership = national
             ? "counts_nationally(m.type, m.is_overseas_collectivity)"
             : """
