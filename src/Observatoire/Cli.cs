@@ -122,10 +122,7 @@ public static class Cli
                 case "import-status":
                 {
                     await Migrate(db);
-                    var file = args.Length > 1 && !args[1].StartsWith("--") ? args[1]
-                        : throw new ImportException("import-status attend le chemin du fichier CSV (voir « help »).");
-                    var date = Opt(args, "--date") is { } d && DateOnly.TryParseExact(d, "yyyy-MM-dd", out var dd) ? dd
-                        : throw new ImportException("import-status attend --date AAAA-MM-JJ (date d'observation de l'instantané).");
+                    var (file, date) = FileAndDate(args, "import-status", "le chemin du fichier CSV", "date d'observation de l'instantané");
                     await new Status.StatusImporter(db, Console.Out) { Guards = Guards(config, args) }.ImportAsync(file, date,
                         complete: !args.Contains("--incomplet"), dryRun: args.Contains("--essai"));
                     await SeedTiles(db, config);
@@ -134,10 +131,7 @@ public static class Cli
                 case "import-datagouv":
                 {
                     await Migrate(db);
-                    var file = args.Length > 1 && !args[1].StartsWith("--") ? args[1]
-                        : throw new ImportException("import-datagouv attend le chemin de l'export CSV des organisations (voir « help »).");
-                    var date = Opt(args, "--date") is { } d && DateOnly.TryParseExact(d, "yyyy-MM-dd", out var dd) ? dd
-                        : throw new ImportException("import-datagouv attend --date AAAA-MM-JJ (jour où l'export a été téléchargé).");
+                    var (file, date) = FileAndDate(args, "import-datagouv", "le chemin de l'export CSV des organisations", "jour où l'export a été téléchargé");
                     await new Status.DataGouvHarvest(db, Console.Out) { Guards = Guards(config, args) }.ImportAsync(file, date, dryRun: args.Contains("--essai"));
                     await SeedTiles(db, config);
                     return 0;
@@ -215,6 +209,12 @@ public static class Cli
         }
         throw new InvalidOperationException("verbe sans traitement : " + verb);
     }
+
+    /// <summary>The file (first argument) and <c>--date</c> of a dated import, or a French error naming what is missing.</summary>
+    static (string File, DateOnly Date) FileAndDate(string[] args, string verb, string file, string date) => (
+        args.Length > 1 && !args[1].StartsWith("--") ? args[1] : throw new ImportException($"{verb} attend {file} (voir « help »)."),
+        Opt(args, "--date") is { } d && DateOnly.TryParseExact(d, "yyyy-MM-dd", out var dd) ? dd
+            : throw new ImportException($"{verb} attend --date AAAA-MM-JJ ({date})."));
 
     static readonly string[] Verbs = ["migrate", "import", "load-if-empty", "import-status", "import-datagouv", "import-platforms", "import-milestones", "import-atd", "bench-indicators", "report", "keys"];
 
