@@ -103,6 +103,11 @@ public sealed class ChangesJourneyTests(LoadedDatabase db) : IAsyncLifetime
         Assert.All(ownData, id => Assert.Contains(id, covered));
         Assert.Contains("ATD " + atdName, await page.InnerTextAsync("#chg-age"));
         Assert.Contains("atd=" + atd, await page.GetAttributeAsync("#chg-csv", "href"));
+        // The list's CSV, downloaded as a user would: one line per change of the ATD's perimeter.
+        var csv = Encoding.UTF8.GetString(await MapSite.DownloadAsync(page, "#chg-csv")).TrimStart('\uFEFF');
+        var csvLines = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToList();
+        Assert.Equal(ownData.Count + ChangesJourney.Ids(own, "newlyOpen").Count + ChangesJourney.Ids(own, "noLongerListed").Count, csvLines.Count);
+        Assert.All(ownData, id => Assert.Contains(csvLines, l => l.Contains(id)));
         await ChangesJourney.AssertCleanAsync(page, problems);
     }
 }

@@ -72,13 +72,13 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         await MapSite.ScreenshotAsync(page, phone ? "atd-telephone.png" : "atd-fiche.png");
 
         // The to-do list as CSV: every entry, the largest first.
-        var csv = await DownloadAsync(page, "#atd-csv");
+        var csv = await MapSite.DownloadAsync(page, "#atd-csv");
         Assert.Equal([0xEF, 0xBB, 0xBF], csv[..3]);
         var lines = Encoding.UTF8.GetString(csv[3..]).TrimEnd().Split("\r\n");
         Assert.StartsWith("Identifiant;SIREN;Code;Type;Nom", lines[0]);
         Assert.Equal(todo.Count + 1, lines.Length);
         Assert.Contains((string)todo[0][0]!, lines[1]);
-        var pdf = await DownloadAsync(page, "#atd-pdf");
+        var pdf = await MapSite.DownloadAsync(page, "#atd-pdf");
         Assert.Equal("%PDF-", Encoding.ASCII.GetString(pdf[..5]));
 
         // The URL shares the card.
@@ -176,9 +176,9 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         Assert.Contains("date=" + iso, await page.GetAttributeAsync("#dl-pdf", "href"));
         await MapSite.ScreenshotAsync(page, phone ? "national-telephone.png" : "national-date.png");
 
-        Assert.Equal("%PDF-", Encoding.ASCII.GetString((await DownloadAsync(page, "#dl-pdf"))[..5]));
-        Assert.Equal("PK", Encoding.ASCII.GetString((await DownloadAsync(page, "#dl-xlsx"))[..2]));
-        var regions = Encoding.UTF8.GetString(await DownloadAsync(page, "#dl-tables a[data-table=regions]"));
+        Assert.Equal("%PDF-", Encoding.ASCII.GetString((await MapSite.DownloadAsync(page, "#dl-pdf"))[..5]));
+        Assert.Equal("PK", Encoding.ASCII.GetString((await MapSite.DownloadAsync(page, "#dl-xlsx"))[..2]));
+        var regions = Encoding.UTF8.GetString(await MapSite.DownloadAsync(page, "#dl-tables a[data-table=regions]"));
         Assert.StartsWith("\uFEFFCode région;Région", regions);
         Assert.Equal(Observatoire.Reports.ReportTables.Names.Length, await page.Locator("#dl-tables a").CountAsync());
         await AssertCleanAsync(page);
@@ -212,7 +212,7 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         await page.FillAsync("#table-q", "saint");
         var saints = await db.ScalarAsync<long>($"select count(*) from collectivite where {Band} and search_name like '%saint%'");
         await MapSite.WaitForAsync(page, TableCount(saints));
-        var csv = Encoding.UTF8.GetString(await DownloadAsync(page, "#table-csv")).TrimEnd().Split("\r\n");
+        var csv = Encoding.UTF8.GetString(await MapSite.DownloadAsync(page, "#table-csv")).TrimEnd().Split("\r\n");
         Assert.StartsWith("\uFEFFIdentifiant;Nom;Type", csv[0]);
         Assert.Equal(saints + 1, csv.Length);
         await MapSite.ScreenshotAsync(page, phone ? "tableau-telephone.png" : "tableau.png", fullPage: true);
@@ -295,13 +295,6 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
     // The count the table's status line starts with ("1 234 collectivités · page 1 sur 62").
     static string TableCount(long n) =>
         $"Number((document.querySelector('#table-status').textContent.match(/^[\\d\\s\\u202f]+/) || ['x'])[0].replace(/\\D/g, '')) === {n}";
-
-    static async Task<byte[]> DownloadAsync(IPage page, string selector)
-    {
-        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync(selector));
-        Assert.Null(await download.FailureAsync());
-        return await File.ReadAllBytesAsync((await download.PathAsync())!);
-    }
 
     [GeneratedRegex("[^0-9]")] private static partial Regex NonDigits();
 }

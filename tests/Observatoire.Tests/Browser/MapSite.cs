@@ -94,6 +94,14 @@ public sealed class MapSite : IAsyncDisposable
         return page;
     }
 
+    /// <summary>Clicks a link as a user would and returns the file the browser downloaded.</summary>
+    public static async Task<byte[]> DownloadAsync(IPage page, string selector)
+    {
+        var download = await page.RunAndWaitForDownloadAsync(() => page.ClickAsync(selector));
+        Assert.Null(await download.FailureAsync());
+        return await File.ReadAllBytesAsync((await download.PathAsync())!);
+    }
+
     /// <summary>Any page of the site (<c>/contribuer</c>…), watched like the map.</summary>
     public async Task<IPage> OpenPageAsync(List<string> problems, string path, bool phone = false)
     {
