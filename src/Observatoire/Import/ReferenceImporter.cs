@@ -81,6 +81,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
               select id, {cols.Replace("search_name", "search_key(name)").Replace("population_band", "population_band(population)")} from stage_collectivite
               on conflict (id) do update set {set};
             select refresh_obligation();
+            select refresh_national_figures();
             delete from former_commune;
             insert into former_commune select distinct * from stage_former;
             """, ct);

@@ -112,6 +112,34 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
 
     async Task<List<IndicatorRow>> QueryAsync(IndicatorFilter f, string? by, CancellationToken ct)
     {
+        // On or after the latest observation the status is exactly the derived column collectivite.is_open
+        // (refreshed by every import), so the common "now" question skips the runs of status_period.
+        var last = await LastObservationAsync(ct);
+        var historical = f.Date is { } day && last is { } l && day < l;
+        var national = f.Types is null or { Count: 0 } && f.Band is null && f.Region is null && f.Departement is null && f.Atd is null && !f.ObligedOnly;
+        var sql = national && by is null ? NationalSql(historical) : SelectionSql(by, historical);
+        await using var cmd = db.CreateCommand(sql);
+        cmd.CommandTimeout = 30;
+        cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Date) { Value = f.Date is { } d ? d : DateOnly.MaxValue });
+        AddSelectionParameters(cmd, f);
+        var rows = new List<IndicatorRow>();
+        await using var rd = await cmd.ExecuteReaderAsync(ct);
+        while (await rd.ReadAsync(ct))
+        {
+            var observed = rd.GetBoolean(11);
+            long? Status(int i) => observed ? rd.GetInt64(i) : null;
+            long obliged = rd.GetInt64(4), obligedOpen = rd.GetInt64(5);
+            rows.Add(new IndicatorRow(rd.GetString(0), rd.IsDBNull(1) ? null : rd.GetString(1), new IndicatorSet(
+                f.Date, observed, rd.GetInt64(2), Status(3), obliged, Status(5),
+                observed && obliged > 0 ? Math.Round((double)obligedOpen / obliged, 4) : null,
+                rd.GetInt64(6), Status(7), Status(8), Status(9), Status(10))));
+        }
+        return rows;
+    }
+
+    /// <summary>The figures of any selection, per key of a breakdown: the selection is scanned and each commune's parents probed.</summary>
+    static string SelectionSql(string? by, bool historical)
+    {
         var key = by switch
         {
             null => "'all'",
@@ -126,25 +154,18 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
             "departement" => "(select d.name from collectivite d where d.type in ('DEP','COLOM') and d.code = k.key limit 1)",
             _ => "null::text",
         };
-        // On or after the latest observation the status is exactly the derived column collectivite.is_open
-        // (refreshed by every import), so the common "now" question skips status_on.
-        var last = await LastObservationAsync(ct);
-        var historical = f.Date is { } day && last is { } l && day < l;
         // A past date reads the set open on that day once (open_on: the status runs containing it, a few
         // thousand rows whatever the history's length), for the selection and the open parents alike.
         var statusCte = historical ? "st as materialized (select collectivite_id from open_on(@d))," : "";
         var status = historical ? "left join st on st.collectivite_id = c.id" : "";
         var isOpen = historical ? "(st.collectivite_id is not null)" : "c.is_open";
-        // Without any filter the selection holds every commune of the national scope, so "the communes of
-        // the selection" are those (the same set, without probing the 36,000 selected ids for each one).
-        var national = f.Types is null or { Count: 0 } && f.Band is null && f.Region is null && f.Departement is null && f.Atd is null && !f.ObligedOnly;
         var head = $"""
             with {statusCte}
             open_parents as materialized (
                 -- The open EPCI/EPT (by SIREN), départements and régions (by code) on the date, selected or
                 -- not: a commune counts as living under an open one by that one's own status.
                 select c.type, c.siren, c.code from collectivite c {status} where {isOpen} and c.type <> 'COM'),
-            sel as {(national && by is null ? "" : "materialized")} (
+            sel as materialized (
                 select {key} as key, c.id, c.type, c.code, c.siren, c.is_obliged, {isOpen} as is_open
                   from collectivite c {status}
                  where {SelectionPredicate}),
@@ -166,20 +187,16 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                 coalesce(sum(m.population) filter (where m.departement_code in (select code from open_parents where type in ('DEP', 'COLOM'))), 0)::bigint as open_departement,
                 coalesce(sum(m.population) filter (where m.region_code in (select code from open_parents where type = 'REG')), 0)::bigint as open_region
             """;
-        var membership = national
-            ? "counts_nationally(m.type, m.is_overseas_collectivity)"
-            : """
-              (m.id in (select id from sel) or m.epci_siren in (select siren from sel where type = any(epci_types()))
-               or m.ept_siren in (select siren from sel where type = 'EPT') or m.departement_code in (select code from sel where type in ('DEP', 'COLOM'))
-               or m.region_code in (select code from sel where type = 'REG'))
-              """;
         var pop = by is null
-            // The one figure (the hot path): one scan of the communes.
+            // One figure: one scan of the communes, each probed against the selection's levels.
             ? $"""
               pop as (
                   select 'all'::text as key, {populations}
                     from collectivite m {mStatus}
-                   where m.type = 'COM' and {membership})
+                   where m.type = 'COM'
+                     and (m.id in (select id from sel) or m.epci_siren in (select siren from sel where type = any(epci_types()))
+                          or m.ept_siren in (select siren from sel where type = 'EPT') or m.departement_code in (select code from sel where type in ('DEP', 'COLOM'))
+                          or m.region_code in (select code from sel where type = 'REG')))
               """
             // Per key: one equi-join per level (hash joins), then distinct communes.
             : $"""
@@ -198,7 +215,7 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                     from communes x join collectivite m on m.id = x.id {mStatus}
                    group by x.key)
               """;
-        var sql = $"""
+        return $"""
             {head}
             {pop}
             select k.key, {label} as label, k.n, k.open, k.obliged, k.obliged_open,
@@ -208,22 +225,41 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
               from k left join pop p on p.key = k.key
              order by k.key
             """;
-        await using var cmd = db.CreateCommand(sql);
-        cmd.CommandTimeout = 30;
-        cmd.Parameters.Add(new NpgsqlParameter("d", NpgsqlDbType.Date) { Value = f.Date is { } d ? d : DateOnly.MaxValue });
-        AddSelectionParameters(cmd, f);
-        var rows = new List<IndicatorRow>();
-        await using var rd = await cmd.ExecuteReaderAsync(ct);
-        while (await rd.ReadAsync(ct))
-        {
-            var observed = rd.GetBoolean(11);
-            long? Status(int i) => observed ? rd.GetInt64(i) : null;
-            long obliged = rd.GetInt64(4), obligedOpen = rd.GetInt64(5);
-            rows.Add(new IndicatorRow(rd.GetString(0), rd.IsDBNull(1) ? null : rd.GetString(1), new IndicatorSet(
-                f.Date, observed, rd.GetInt64(2), Status(3), obliged, Status(5),
-                observed && obliged > 0 ? Math.Round((double)obligedOpen / obliged, 4) : null,
-                rd.GetInt64(6), Status(7), Status(8), Status(9), Status(10))));
-        }
-        return rows;
     }
+
+    /// <summary>
+    /// The national figures without a filter (the map's default, the progress series, the reports): the same
+    /// answers as <see cref="SelectionSql"/> (a test compares them at every date), read from what does not
+    /// depend on the date (migration 015: national_scope_total, commune_population_under, refreshed by the
+    /// reference import) and the collectivités open on the date, a few thousand rows whatever the history's length.
+    /// "Open commune or EPCI" is summed in three disjoint parts: the communes under an open EPCI, those under an
+    /// open EPT whose EPCI is not open, and the open communes under neither.
+    /// </summary>
+    static string NationalSql(bool historical) => $"""
+        with o as materialized (
+            select c.type, c.siren::text as siren, c.code, c.population, c.is_obliged, c.epci_siren::text as epci,
+                   c.ept_siren::text as ept, counts_nationally(c.type, c.is_overseas_collectivity) as nat
+              from collectivite c where {(historical ? "c.id in (select collectivite_id from open_on(@d))" : "c.is_open")}),
+        open_epci as materialized (select siren from o where type = any(epci_types())),
+        open_ept as materialized (select siren from o where type = 'EPT'),
+        a as (
+            select count(*) filter (where nat) as open, count(*) filter (where nat and is_obliged) as obliged_open,
+                   coalesce(sum(population) filter (where nat and type = 'COM'), 0)::bigint as open_communes,
+                   coalesce(sum(population) filter (where nat and type = 'COM'
+                       and not coalesce(epci in (select siren from open_epci), false)
+                       and not coalesce(ept in (select siren from open_ept), false)), 0)::bigint as open_communes_alone
+              from o)
+        select 'all', null::text, t.collectivites, a.open, t.obliged, a.obliged_open, t.population, a.open_communes,
+               a.open_communes_alone
+               + (select coalesce(sum(u.population), 0) from commune_population_under u
+                   where u.level = 'EPCI' and u.key in (select siren from open_epci))
+               + (select coalesce(sum(u.population), 0) from commune_population_under u
+                   where u.level = 'EPT' and u.key in (select siren from open_ept) and not coalesce(u.epci in (select siren from open_epci), false)),
+               (select coalesce(sum(u.population), 0) from commune_population_under u
+                 where u.level = 'DEP' and u.key in (select code from o where type in ('DEP', 'COLOM'))),
+               (select coalesce(sum(u.population), 0) from commune_population_under u
+                 where u.level = 'REG' and u.key in (select code from o where type = 'REG')),
+               coalesce(@d >= first_observation(), false)
+          from national_scope_total t cross join a
+        """;
 }

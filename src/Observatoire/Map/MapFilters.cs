@@ -28,14 +28,16 @@ public sealed record MapFilters(
         p.AtdFilter(), p.AreaCode("region"), p.AreaCode("departement"), p.Date());
 
     /// <summary>
-    /// Status columns for alias <paramref name="c"/>: today's derived columns, or <c>status_on(date)</c>
-    /// joined as <c>s</c> for a past date. Returns (join clause, open expression, datasets expression).
+    /// Status columns for alias <paramref name="c"/>: today's derived columns, or for a past date the status
+    /// run containing it (status_period, the home of the rule; what <c>status_on(date)</c> reads) joined as
+    /// <c>s</c>: one index probe per collectivité, where joining <c>status_on</c> itself scans collectivite a
+    /// second time (a third of a dated choropleth's time). Returns (join clause, open expression, datasets expression).
     /// </summary>
     public (string Join, string Open, string Datasets) Status(string c, NpgsqlCommand cmd)
     {
         if (Date is null) return ("", $"{c}.is_open", $"{c}.dataset_count");
         cmd.Parameters.Add(new NpgsqlParameter<DateOnly>("date", Date.Value));
-        return ($"join status_on(@date) s on s.collectivite_id = {c}.id", "s.is_open", "s.dataset_count");
+        return ($"left join status_period s on s.collectivite_id = {c}.id and s.valid @> @date", "coalesce(s.is_open, false)", "s.dataset_count");
     }
 
     /// <summary>
