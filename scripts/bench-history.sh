@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Time travel at scale (issue #17): the same dated answers on two databases, one holding only the
 # bundled snapshots (obs_bench_hist_base) and one with ten years of synthetic monthly observations
-# on top (obs_bench_history, ~4.4 million rows: scripts/bench-history/synthesize.sql), both created
-# and loaded on first use. For each: national indicators at four dates and their SQL floor
-# (bench-indicators), then over HTTP with wrk, a random date of 2016-2025 per request: a breakdown by
-# région, the départements choropleth uncached (Cache-Control: no-cache, honoured for the run), an
-# OData StatusOn page (1 client each), a filtered dated commune tile (10 clients); then the import
-# of a full snapshot at a new date, on a throw-away copy.
+# around them (obs_bench_history, ~4.1 million rows: scripts/bench-history/synthesize.sql), both created
+# and loaded on first use. Between 2022-04-25 and 2022-11-14 both hold the same status (the bundled
+# snapshots'), so a date there asks both the same question with the same answer. For each database:
+# national indicators at five dates and their SQL floor (bench-indicators), then over HTTP with wrk, a
+# random date per request (of 2016-2025, then of that window): a breakdown by région, the départements
+# choropleth uncached (Cache-Control: no-cache, honoured for the run), an OData StatusOn page (1 client
+# each), a filtered dated commune tile (10 clients); then the import of a full snapshot at a new date,
+# on a throw-away copy.
 # Usage: scripts/bench-history.sh [durée par mesure wrk, défaut 10s]
 source "$(dirname "$0")/lib.sh"
 DURATION="${1:-10s}"
@@ -47,10 +49,17 @@ done
 
 LUA=$(mktemp --suffix .lua)
 cat >"$LUA" <<'LUAEOF'
--- A random day of 2016-2025 in place of DATE in the path, for every request.
+-- A random day in place of DATE in the path, for every request: of 2016-2025 (BENCH_DAYS=any), or of
+-- the bundled snapshots' window 2022-04-25 … 2022-11-14 (BENCH_DAYS=window), where both databases hold
+-- the same status (scripts/bench-history/synthesize.sql).
+day = function()
+  if os.getenv("BENCH_DAYS") == "window" then
+    return os.date("%Y-%m-%d", os.time { year = 2022, month = 4, day = 25 + math.random(0, 203), hour = 12 })
+  end
+  return string.format("%04d-%02d-%02d", math.random(2016, 2025), math.random(1, 12), math.random(1, 28))
+end
 request = function()
-  local d = string.format("%04d-%02d-%02d", math.random(2016, 2025), math.random(1, 12), math.random(1, 28))
-  return wrk.format(nil, (wrk.path:gsub("DATE", d)))
+  return wrk.format(nil, (wrk.path:gsub("DATE", day())))
 end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT n=%d errors=%d p50=%.1fms p95=%.1fms\n", summary.requests,
@@ -62,24 +71,24 @@ TILE_LUA=$(mktemp --suffix .lua)
 { cat "$LUA"; cat <<'LUAEOF'
 -- Commune tiles at zoom 10 over Bretagne, a random one and a random date per request.
 request = function()
-  local d = string.format("%04d-%02d-%02d", math.random(2016, 2025), math.random(1, 12), math.random(1, 28))
   local x, y = math.random(500, 512), math.random(354, 362)
-  return wrk.format(nil, string.format("/tiles/communes/10/%d/%d.pbf?date=%s&obliged=true", x, y, d))
+  return wrk.format(nil, string.format("/tiles/communes/10/%d/%d.pbf?date=%s&obliged=true", x, y, day()))
 end
 LUAEOF
 } >"$TILE_LUA"
 trap 'rm -f "$LUA" "$TILE_LUA"; kill $APP_PID 2>/dev/null || true' EXIT
 
-measure() { # label clients url [lua]
+measure() { # label clients url [lua]: 3 s of warm-up (JIT, plans, caches), then the measure
+  wrk -t"$([ "$2" -gt 1 ] && echo 2 || echo 1)" -c"$2" -d3s -H 'Cache-Control: no-cache' -s "${4:-$LUA}" "$3" >/dev/null
   local r; r=$(wrk -t"$([ "$2" -gt 1 ] && echo 2 || echo 1)" -c"$2" -d"$DURATION" -H 'Cache-Control: no-cache' -s "${4:-$LUA}" "$3" | grep '^RESULT')
-  printf '  %-34s %s\n' "$1" "${r#RESULT }"
+  printf '    %-34s %s\n' "$1" "${r#RESULT }"
 }
 
 for db in "$BASE" "$HIST"; do
   echo "== $db"
-  for d in 2017-06-15 2020-01-15 2022-10-19 2025-06-15; do
+  for d in 2017-06-15 2020-01-15 2022-06-15 2022-10-19 2025-06-15; do
     echo "  indicateurs nationaux au $d (médiane de 15, couche et plancher SQL) :"
-    cli "$db" bench-indicators --date "$d" --runs 15 | grep -E 'médiane|plancher|ratio' | sed 's/^/    /'
+    cli "$db" bench-indicators --date "$d" --runs 15 | grep -E 'médiane|plancher|ratio|résultat' | sed 's/^/    /'
   done
   ConnectionStrings__Observatoire="$(cs "$db")" Map__HonourClientNoCache=true RateLimits__PerClient=false \
     Logging__LogLevel__Default=Warning dotnet "$APP" --urls "http://127.0.0.1:$PORT" >/tmp/bench-history-app.log 2>&1 &
@@ -91,10 +100,14 @@ for db in "$BASE" "$HIST"; do
     curl -sf -o /dev/null "$u" || die "la requête échoue ($u)"
     for _ in 1 2 3; do curl -sf -o /dev/null -H 'Cache-Control: no-cache' "$u"; done # warm-up
   done
-  measure "répartition par région (1 client)" 1 "$B/api/indicators?date=DATE&by=region"
-  measure "choroplèthe départements (1 client)" 1 "$B/api/geo/departements?date=DATE"
-  measure "OData StatusOn, page de 100 (1 client)" 1 "$B/odata/StatusOn(Date=DATE)?%24top=100&%24filter=Type%20eq%20'COM'%20and%20IsOpen"
-  measure "tuile communes datée (10 clients)" 10 "$B/tiles/communes/10/506/358.pbf" "$TILE_LUA"
+  for days in any window; do
+    export BENCH_DAYS=$days
+    echo "  dates : $([ $days = any ] && echo 'au hasard, 2016-2025' || echo 'au hasard, du 2022-04-25 au 2022-11-14 (même statut dans les deux bases)')"
+    measure "répartition par région (1 client)" 1 "$B/api/indicators?date=DATE&by=region"
+    measure "choroplèthe départements (1 client)" 1 "$B/api/geo/departements?date=DATE"
+    measure "OData StatusOn, page de 100 (1 client)" 1 "$B/odata/StatusOn(Date=DATE)?%24top=100&%24filter=Type%20eq%20'COM'%20and%20IsOpen"
+    measure "tuile communes datée (10 clients)" 10 "$B/tiles/communes/10/506/358.pbf" "$TILE_LUA"
+  done
   kill $APP_PID; wait $APP_PID 2>/dev/null || true
 
   # A full snapshot at a new date, on a copy (the measured database stays as it is).

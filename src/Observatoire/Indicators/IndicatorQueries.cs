@@ -239,7 +239,10 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
         with o as materialized (
             select c.type, c.siren::text as siren, c.code, c.population, c.is_obliged, c.epci_siren::text as epci,
                    c.ept_siren::text as ept, counts_nationally(c.type, c.is_overseas_collectivity) as nat
-              from collectivite c where {(historical ? "c.id in (select collectivite_id from open_on(@d))" : "c.is_open")}),
+              from collectivite c
+             -- the ids as an array: one primary-key probe each (the planner, misjudging how many runs hold
+             -- a date, would otherwise scan the 36,000 collectivités to hash-join a few hundred)
+             where {(historical ? "c.id = any(array(select collectivite_id from open_on(@d)))" : "c.is_open")}),
         open_epci as materialized (select siren from o where type = any(epci_types())),
         open_ept as materialized (select siren from o where type = 'EPT'),
         a as (

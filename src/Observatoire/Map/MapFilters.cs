@@ -37,7 +37,9 @@ public sealed record MapFilters(
     {
         if (Date is null) return ("", $"{c}.is_open", $"{c}.dataset_count");
         cmd.Parameters.Add(new NpgsqlParameter<DateOnly>("date", Date.Value));
-        return ($"left join status_period s on s.collectivite_id = {c}.id and s.valid @> @date", "coalesce(s.is_open, false)", "s.dataset_count");
+        // Only open runs (a closed run's count is null: its absence says the same), read from the index of
+        // migration 015 alone.
+        return ($"left join status_period s on s.collectivite_id = {c}.id and s.valid @> @date and s.is_open", "(s.collectivite_id is not null)", "s.dataset_count");
     }
 
     /// <summary>

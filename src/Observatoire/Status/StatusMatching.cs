@@ -234,6 +234,9 @@ public static class StatusMatching
                match_method = s.method, match_evidence = s.evidence
           from subj s
          where s.subject_key = o.subject_key
+           -- the subjects' keys as an array: an index probe each, where a join walked the whole index of
+           -- observation in key order (2.5 s with ten years of history for a thousand subjects)
+           and o.subject_key = any(array(select subject_key from subj))
            and (o.collectivite_id, o.associated_actor_id, o.match_method, o.match_evidence)
                is distinct from (s.collectivite_id, s.actor_id, s.method, s.evidence);
 
