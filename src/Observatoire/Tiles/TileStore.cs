@@ -108,20 +108,24 @@ public static class TileStore
         int minZoom, int maxZoom, CancellationToken ct)
     {
         // Web Mercator: the world is 2·20037508.34 m wide; tile (x, y) at zoom z spans 40075016.69/2^z m.
+        // Each commune's bounds once, in double precision (numeric division made this 2 s of every seed),
+        // then the distinct tile ranges per zoom (a few thousand) expanded to tiles.
         await using var cmd = new NpgsqlCommand($"""
-            with b as (
-                select ST_Transform(ST_Envelope(g.geom), 3857) as e
-                  from collectivite c join collectivite_geometry g on g.collectivite_id = c.id
-                 where c.type in ({types})),
-            z as (select z, size, size * {TileEndpoints.Buffer}.0 / {TileEndpoints.Extent} + 1 as pad
-                    from generate_series(@min, @max) z, lateral (select 40075016.68557849 / (1 << z) as size) s)
-            select distinct z.z, x, y
-              from b cross join z,
-                   generate_series(greatest(0, floor((ST_XMin(e) + 20037508.342789244 - pad) / size)::int),
-                                   least((1 << z.z) - 1, floor((ST_XMax(e) + 20037508.342789244 + pad) / size)::int)) x,
-                   generate_series(greatest(0, floor((20037508.342789244 - ST_YMax(e) - pad) / size)::int),
-                                   least((1 << z.z) - 1, floor((20037508.342789244 - ST_YMin(e) + pad) / size)::int)) y
-             order by z.z, x, y
+            with b as materialized (
+                select ST_XMin(e) + 20037508.342789244::float8 as x0, ST_XMax(e) + 20037508.342789244::float8 as x1,
+                       20037508.342789244::float8 - ST_YMax(e) as y0, 20037508.342789244::float8 - ST_YMin(e) as y1
+                  from (select ST_Transform(ST_Envelope(g.geom), 3857) as e
+                          from collectivite c join collectivite_geometry g on g.collectivite_id = c.id
+                         where c.type in ({types})) t),
+            z as (select z, size, size * {TileEndpoints.Buffer}.0::float8 / {TileEndpoints.Extent} + 1 as pad
+                    from generate_series(@min, @max) z, lateral (select 40075016.68557849::float8 / (1 << z) as size) s),
+            r as (select distinct z.z,
+                         greatest(0, floor((x0 - pad) / size)::int) as x0, least((1 << z.z) - 1, floor((x1 + pad) / size)::int) as x1,
+                         greatest(0, floor((y0 - pad) / size)::int) as y0, least((1 << z.z) - 1, floor((y1 + pad) / size)::int) as y1
+                    from b cross join z)
+            select distinct r.z, x, y
+              from r, generate_series(r.x0, r.x1) x, generate_series(r.y0, r.y1) y
+             order by r.z, x, y
             """, conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter<int>("min", minZoom));
         cmd.Parameters.Add(new NpgsqlParameter<int>("max", maxZoom));

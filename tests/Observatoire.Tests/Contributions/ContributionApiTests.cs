@@ -336,6 +336,7 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
 
         var again = await client.PostAsync("/api/observations", Json(new { collectivite = "COM-35051", observedOn = Today, datasetsLocal = 11, supersedes = id }));
         Assert.Contains(fixId.ToString(), (await ProblemAsync(again, HttpStatusCode.Conflict)).GetProperty("detail").GetString());
+        await db.AssertStatusRunsAreCurrentAsync();
     }
 
     [Fact]
@@ -349,6 +350,7 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
         // Whatever the order of the commits, the derived status is the latest day's observation.
         var state = (await db.RowsAsync("select is_open, dataset_count, last_observed_on::text from collectivite where id = 'COM-35066'")).Single();
         Assert.Equal([true, 21, days[1].ToString("yyyy-MM-dd")], state);
+        await db.AssertStatusRunsAreCurrentAsync();
     }
 
     [Fact]

@@ -31,6 +31,20 @@ public abstract class TestDatabase : IAsyncLifetime
 
     public Task<List<object?[]>> RowsAsync(string sql, params object[] args) => DataSource.RowsAsync(sql, args);
 
+    /// <summary>
+    /// The status runs the triggers keep (incrementally, from the earliest day each statement changed:
+    /// migration 016) are those a full recomputation from every observation gives.
+    /// </summary>
+    public async Task AssertStatusRunsAreCurrentAsync()
+    {
+        var differing = await ScalarAsync<long>("""
+            with kept as (select * from status_period), full_ as (select * from status_periods_of(array(select id from collectivite)))
+            select (select count(*) from (select * from kept except all select * from full_) a)
+                 + (select count(*) from (select * from full_ except all select * from kept) b)
+            """);
+        Assert.Equal(0, differing);
+    }
+
     public virtual async Task DisposeAsync()
     {
         if (factory is not null) await factory.DisposeAsync();

@@ -40,6 +40,7 @@ public sealed class NationalIndicatorTests(LoadedDatabase db) : IClassFixture<Lo
     {
         await AssertSameAsGeneralQueryAsync(null);
         foreach (var d in await DatesAsync()) await AssertSameAsGeneralQueryAsync(d);
+        await db.AssertStatusRunsAreCurrentAsync();
 
         // Open the Métropole du Grand Paris while some of its EPT are open, close an open département,
         // open a closed région and a commune of an open EPT: the overlaps the national query sums apart.
@@ -72,5 +73,23 @@ public sealed class NationalIndicatorTests(LoadedDatabase db) : IClassFixture<Lo
         Assert.True(after.PopulationInOpenCommuneOrEpci > before.PopulationInOpenCommuneOrEpci);
         await AssertSameAsGeneralQueryAsync(null);
         foreach (var d in await DatesAsync()) await AssertSameAsGeneralQueryAsync(d);
+
+        // A write dated between the two snapshots, inside runs that continue after it: the runs are
+        // recomputed from that day on (migration 016) and must equal a full recomputation.
+        // And one written today for a collectivité whose current run began after it was first seen open
+        // (its count changed): the first day seen open is carried into the recomputed runs.
+        var middle = await db.ScalarAsync<string>("select id from collectivite where type = 'COM' and is_open and first_seen_open = '2022-04-25' order by population desc limit 1");
+        var changed = await db.ScalarAsync<string>("""
+            select collectivite_id from status_period
+             where upper_inf(valid) and is_open and first_seen_open < lower(valid) and collectivite_id <> $1 order by collectivite_id limit 1
+            """, middle);
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/observations",
+            new { collectivite = middle, observedOn = "2022-06-01", datasetsLocal = 1234 })).StatusCode);
+        Assert.Equal(HttpStatusCode.Created, (await client.PostAsJsonAsync("/api/observations",
+            new { collectivite = changed, observedOn = today, datasetsLocal = 4321 })).StatusCode);
+        Assert.Equal("2022-04-25", await db.ScalarAsync<string>("select first_seen_open::text from collectivite where id = $1", changed));
+        Assert.Equal(1234, await db.ScalarAsync<int>("select dataset_count from status_on('2022-07-01') where collectivite_id = $1", middle));
+        await db.AssertStatusRunsAreCurrentAsync();
+        await AssertSameAsGeneralQueryAsync(new DateOnly(2022, 6, 1));
     }
 }

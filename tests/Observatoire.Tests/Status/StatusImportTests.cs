@@ -177,6 +177,7 @@ public sealed class StatusImportTests(LoadedDatabase db) : IClassFixture<LoadedD
         await importer.ImportAsync(AprilPath, new DateOnly(2022, 4, 25));
         Assert.Equal(count, await db.ScalarAsync<long>("select count(*) from observation"));
         Assert.Equal(before, State(await db.RowsAsync(stateSql)));
+        await db.AssertStatusRunsAreCurrentAsync();
     }
 
     [Fact]
