@@ -20,7 +20,7 @@ public sealed record HarvestResult(bool Skipped, string Source, int Rows, int Ma
 /// export's day, source <c>datagouv-AAAA-MM-JJ</c>: an organisation whose <c>business_number_id</c> (a
 /// SIRET, or a SIREN) names a collectivité is observed on data.gouv.fr with <c>metric.datasets</c>
 /// datasets; with at least one it is observed open. Which observation wins when sources disagree:
-/// <c>migrations/013_datagouv_harvest.sql</c> (its comment; evaluated in 014's status_periods_of) and docs/status.md. One transaction, idempotent by the
+/// <c>migrations/013_datagouv_harvest.sql</c> (its comment; evaluated in status_periods_of, 014 and 016) and docs/status.md. One transaction, idempotent by the
 /// file's checksum, a dry run, every rejected row with its reason, and the status import's guards.
 /// </summary>
 public sealed class DataGouvHarvest(NpgsqlDataSource db, TextWriter log)
