@@ -99,6 +99,9 @@ public static class TileEndpoints
         return Results.Empty;
     }
 
+    /// <summary>The feature's <c>status</c> property for collectivité <c>c</c> (the seed compares it between releases).</summary>
+    internal static string StatusSql(string open) => $"case when {open} then 'open' when c.is_obliged then 'obliged' else 'other' end";
+
     /// <summary>
     /// The statement rendering one tile (one row, one bytea column: null or empty when no feature),
     /// with its parameters added to <paramref name="cmd"/>. The endpoint and <see cref="TileStore"/>
@@ -124,7 +127,7 @@ public static class TileEndpoints
                        ST_Transform(ST_TileEnvelope(@z, @x, @y, margin => {Buffer}.0 / {Extent}), 4326) as sel),
             sel as (
                 select c.id, c.code, c.name, c.type, c.population,
-                       case when {open} then 'open' when c.is_obliged then 'obliged' else 'other' end as status,
+                       {StatusSql(open)} as status,
                        g.{column} as geom
                   from collectivite c
                   join collectivite_geometry g on g.collectivite_id = c.id

@@ -49,11 +49,55 @@ public static class TileStore
                 continue;
 
             var watch = Stopwatch.StartNew();
-            var tiles = await TileListAsync(lead, tx, types, minZoom, maxZoom, ct);
+            var where = $"c.type in ({types})";
+            var tiles = await TileListAsync(lead, tx, where, minZoom, maxZoom, ct);
             // Rows left by an interrupted seed of this release are replaced (autonomously: the lead
             // transaction must keep its snapshot).
             await using (var clear = db.CreateCommand($"delete from map_tile where release = {release} and layer = '{layer}'"))
                 await clear.ExecuteNonQueryAsync(ct);
+
+            // The previous release's tiles in which no commune changed colour are copied: same basis (the
+            // rendering, the zooms, the cap, the reference data), so only the statuses can differ.
+            var basis = Basis(layer, minZoom, maxZoom, options.TileFeatureCap,
+                await Scalar(lead, tx, "select coalesce(max(id), 0) from data_release where kind = 'reference'", ct));
+            var previous = await Scalar(lead, tx, $"select max(release) from map_tile_seed where layer = '{layer}' and release < {release} and basis = '{basis}'", ct) as int?;
+            var reused = 0;
+            if (previous is { } prev)
+            {
+                var status = TileEndpoints.StatusSql("c.is_open");
+                var changed = await TileListAsync(lead, tx, $"""
+                    {where} and c.id in (
+                        select coalesce(n.id, o.id) from (select c.id, {status} as status from collectivite c where {where}) n
+                          full join (select collectivite_id as id, status from map_tile_status where release = {prev} and layer = '{layer}') o on o.id = n.id
+                         where n.status is distinct from o.status)
+                    """, minZoom, maxZoom, ct);
+                var dirty = changed.ToHashSet();
+                var kept = tiles.Where(t => !dirty.Contains(t)).ToList();
+                await using var copy = db.CreateCommand($"""
+                    insert into map_tile (release, layer, z, x, y, mvt)
+                    select {release}, t.layer, t.z, t.x, t.y, t.mvt
+                      from unnest(@z, @x, @y) k(z, x, y)
+                      join map_tile t on t.release = {prev} and t.layer = '{layer}' and t.z = k.z and t.x = k.x and t.y = k.y
+                    """);
+                copy.Parameters.Add(new NpgsqlParameter<short[]>("z", kept.Select(t => (short)t.Item1).ToArray()));
+                copy.Parameters.Add(new NpgsqlParameter<int[]>("x", kept.Select(t => t.Item2).ToArray()));
+                copy.Parameters.Add(new NpgsqlParameter<int[]>("y", kept.Select(t => t.Item3).ToArray()));
+                reused = await copy.ExecuteNonQueryAsync(ct);
+                if (reused == kept.Count) tiles = tiles.Where(dirty.Contains).ToList();
+                else
+                {
+                    // A tile missing from the previous release (never with the same basis): draw them all.
+                    await using var undo = db.CreateCommand($"delete from map_tile where release = {release} and layer = '{layer}'");
+                    await undo.ExecuteNonQueryAsync(ct);
+                    reused = 0;
+                }
+            }
+            await using (var statuses = new NpgsqlCommand($"""
+                insert into map_tile_status (release, layer, collectivite_id, status)
+                select {release}, '{layer}', c.id, {TileEndpoints.StatusSql("c.is_open")} from collectivite c where {where}
+                on conflict do nothing
+                """, lead, tx))
+                await statuses.ExecuteNonQueryAsync(ct);
 
             var queue = new ConcurrentQueue<(int Z, int X, int Y)>(tiles);
             var done = 0;
@@ -87,15 +131,16 @@ public static class TileStore
             await Task.WhenAll(workers);
 
             await using (var mark = db.CreateCommand(
-                $"insert into map_tile_seed (release, layer, tiles, seconds) values ({release}, '{layer}', {tiles.Count}, {watch.Elapsed.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)})"))
+                $"insert into map_tile_seed (release, layer, tiles, seconds, basis) values ({release}, '{layer}', {tiles.Count + reused}, {watch.Elapsed.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}, '{basis}')"))
                 await mark.ExecuteNonQueryAsync(ct);
-            log.WriteLine($"Tuiles pré-calculées ({layer}, zooms {minZoom}–{maxZoom}) : {tiles.Count} en {watch.Elapsed.TotalSeconds:0.0} s.");
+            log.WriteLine($"Tuiles pré-calculées ({layer}, zooms {minZoom}–{maxZoom}) : {tiles.Count + reused} en {watch.Elapsed.TotalSeconds:0.0} s"
+                + (previous is null ? "." : $" ({tiles.Count} dessinées, {reused} reprises de la version {previous} : aucune de leurs communes n'a changé de statut)."));
         }
         await tx.CommitAsync(ct);
 
         // Older releases are no longer served (the endpoint reads the current release's tiles).
         await using var prune = db.CreateCommand(
-            $"delete from map_tile where release < {release}; delete from map_tile_seed where release < {release}");
+            $"delete from map_tile where release < {release}; delete from map_tile_seed where release < {release}; delete from map_tile_status where release < {release}");
         await prune.ExecuteNonQueryAsync(ct);
     }
 
@@ -104,7 +149,7 @@ public static class TileStore
     /// by the buffer a tile keeps around itself (<see cref="TileEndpoints.Buffer"/>, plus 1 m against rounding at tile edges); costliest (lowest zoom) first so the workers
     /// finish together.
     /// </summary>
-    static async Task<List<(int, int, int)>> TileListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string types,
+    static async Task<List<(int, int, int)>> TileListAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string where,
         int minZoom, int maxZoom, CancellationToken ct)
     {
         // Web Mercator: the world is 2·20037508.34 m wide; tile (x, y) at zoom z spans 40075016.69/2^z m.
@@ -116,7 +161,7 @@ public static class TileStore
                        20037508.342789244::float8 - ST_YMax(e) as y0, 20037508.342789244::float8 - ST_YMin(e) as y1
                   from (select ST_Transform(ST_Envelope(g.geom), 3857) as e
                           from collectivite c join collectivite_geometry g on g.collectivite_id = c.id
-                         where c.type in ({types})) t),
+                         where {where}) t),
             z as (select z, size, size * {TileEndpoints.Buffer}.0::float8 / {TileEndpoints.Extent} + 1 as pad
                     from generate_series(@min, @max) z, lateral (select 40075016.68557849::float8 / (1 << z) as size) s),
             r as (select distinct z.z,
@@ -133,6 +178,15 @@ public static class TileStore
         await using var rd = await cmd.ExecuteReaderAsync(ct);
         while (await rd.ReadAsync(ct)) list.Add((rd.GetInt32(0), rd.GetInt32(1), rd.GetInt32(2)));
         return list;
+    }
+
+    /// <summary>What a release's tiles depend on besides the statuses, as a hash: a seed reuses only tiles of the same basis.</summary>
+    static string Basis(string layer, int minZoom, int maxZoom, int cap, object? referenceRelease)
+    {
+        var text = new System.Text.StringBuilder($"{layer}|{minZoom}|{maxZoom}|{cap}|{referenceRelease}");
+        for (var z = minZoom; z <= maxZoom; z++)
+            text.Append('|').Append(TileEndpoints.RenderSql(layer, z, 0, 0, cap, MapFilters.Default, new NpgsqlCommand()));
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     static async Task<object?> Scalar(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)

@@ -141,6 +141,32 @@ public sealed class TileStoreTests(LoadedDatabase db) : IClassFixture<LoadedData
     }
 
     [Fact]
+    public async Task A_status_release_redraws_the_tiles_of_the_communes_that_changed_and_reuses_the_others_byte_for_byte()
+    {
+        var before = await ReleaseAsync();
+        var count = await db.ScalarAsync<long>("select count(*) from map_tile where release = $1 and layer = 'communes'", before);
+        // Open the three largest closed communes of Bretagne, close its largest open one (observations of a new day).
+        await db.ScalarAsync<int>("""
+            with pick as ((select id, true as open from collectivite where type = 'COM' and region_code = '53' and not is_open order by population desc limit 3)
+                          union all (select id, false from collectivite where type = 'COM' and region_code = '53' and is_open order by population desc limit 1))
+            insert into observation (subject_key, collectivite_id, observed_on, source, is_listed, match_method)
+            select 'essai-tuiles:' || id, id, current_date, 'essai-tuiles', open, 'siren' from pick
+            returning 1
+            """);
+        var release = await db.ScalarAsync<int>("insert into data_release (kind, vintage, checksum) values ('status', 'essai-tuiles', 'essai') returning id");
+        var log = new StringWriter();
+        await TileStore.SeedAsync(db.DataSource, Options, log);
+        var drawn = int.Parse(System.Text.RegularExpressions.Regex.Match(log.ToString(), @"\((\d+) dessinées, (\d+) reprises").Groups[1].Value);
+        Assert.InRange(drawn, 4, count / 10);   // the four communes' tiles at each zoom, not the whole map
+
+        // Every tile of the release, drawn or reused, has the bytes of a fresh rendering.
+        var tiles = await db.RowsAsync("select z, x, y, mvt from map_tile where release = $1 and layer = 'communes'", release);
+        Assert.Equal(count, tiles.Count);
+        foreach (var t in tiles)
+            Assert.Equal(await RenderAsync((short)t[0]!, (int)t[1]!, (int)t[2]!), (byte[])t[3]!);
+    }
+
+    [Fact]
     public async Task A_new_release_gets_its_own_tiles_and_the_old_ones_are_dropped()
     {
         var before = await ReleaseAsync();
