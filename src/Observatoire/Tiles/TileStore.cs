@@ -17,7 +17,9 @@ namespace Observatoire.Tiles;
 /// feature, so once the seed is complete the endpoint answers them 204 without rendering. Rendering uses <see cref="TileEndpoints.RenderSql"/>, so a stored tile
 /// has the bytes the endpoint renders. All workers read one exported snapshot, so the stored tiles
 /// and the release id they are filed under come from the same state of the data even if an import
-/// commits meanwhile; the release's tiles count once its <c>map_tile_seed</c> row exists.
+/// commits meanwhile; the release's tiles count once its <c>map_tile_seed</c> row exists. A release that
+/// changes only statuses redraws the tiles meeting a commune whose colour changed and copies the others
+/// from the previous release (<c>map_tile_status</c> keeps what each commune was drawn with; migration 017).
 /// </summary>
 public static class TileStore
 {
@@ -58,8 +60,8 @@ public static class TileStore
 
             // The previous release's tiles in which no commune changed colour are copied: same basis (the
             // rendering, the zooms, the cap, the reference data), so only the statuses can differ.
-            var basis = Basis(layer, minZoom, maxZoom, options.TileFeatureCap,
-                await Scalar(lead, tx, "select coalesce(max(id), 0) from data_release where kind = 'reference'", ct));
+            var basis = Basis(layer, minZoom, maxZoom, options.TileFeatureCap, await Scalar(lead, tx,
+                "select coalesce(max(id), 0) || ' ' || postgis_lib_version() from data_release where kind = 'reference'", ct));
             var previous = await Scalar(lead, tx, $"select max(release) from map_tile_seed where layer = '{layer}' and release < {release} and basis = '{basis}'", ct) as int?;
             var reused = 0;
             if (previous is { } prev)
@@ -180,12 +182,18 @@ public static class TileStore
         return list;
     }
 
-    /// <summary>What a release's tiles depend on besides the statuses, as a hash: a seed reuses only tiles of the same basis.</summary>
-    static string Basis(string layer, int minZoom, int maxZoom, int cap, object? referenceRelease)
+    /// <summary>
+    /// What a release's tiles depend on besides the statuses (the rendering SQL of each zoom, the zooms, the
+    /// feature cap, the reference release and PostGIS's version), as a hash: a seed reuses only tiles of the same basis.
+    /// </summary>
+    static string Basis(string layer, int minZoom, int maxZoom, int cap, object? referenceAndPostgis)
     {
-        var text = new System.Text.StringBuilder($"{layer}|{minZoom}|{maxZoom}|{cap}|{referenceRelease}");
+        var text = new System.Text.StringBuilder($"{layer}|{minZoom}|{maxZoom}|{cap}|{referenceAndPostgis}");
         for (var z = minZoom; z <= maxZoom; z++)
-            text.Append('|').Append(TileEndpoints.RenderSql(layer, z, 0, 0, cap, MapFilters.Default, new NpgsqlCommand()));
+        {
+            using var probe = new NpgsqlCommand();   // only for the statement's text
+            text.Append('|').Append(TileEndpoints.RenderSql(layer, z, 0, 0, cap, MapFilters.Default, probe));
+        }
         return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
     }
 
