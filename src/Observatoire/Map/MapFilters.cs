@@ -28,10 +28,11 @@ public sealed record MapFilters(
         p.AtdFilter(), p.AreaCode("region"), p.AreaCode("departement"), p.Date());
 
     /// <summary>
-    /// Status columns for alias <paramref name="c"/>: today's derived columns, or for a past date the status
+    /// Status columns for alias <paramref name="c"/>: today's derived columns, or for a past date the open
     /// run containing it (status_period, the home of the rule; what <c>status_on(date)</c> reads) joined as
-    /// <c>s</c>: one index probe per collectivité, where joining <c>status_on</c> itself scans collectivite a
-    /// second time (a third of a dated choropleth's time). Returns (join clause, open expression, datasets expression).
+    /// <c>s</c>: the runs holding the date come from an index, where joining <c>status_on</c> itself scans
+    /// collectivite a second time (a third of a dated choropleth's time). Returns (join clause, open expression,
+    /// datasets expression).
     /// </summary>
     public (string Join, string Open, string Datasets) Status(string c, NpgsqlCommand cmd)
     {
