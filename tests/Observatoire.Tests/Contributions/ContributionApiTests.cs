@@ -44,7 +44,7 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
     /// <summary>Every table but the audit log (which records refusals by design) and the keys.</summary>
     async Task<SortedDictionary<string, string>> DataAsync()
     {
-        var all = await TableChecksums.OfAsync(db.DataSource);
+        var all = await TableChecksums.RowVersionsAsync(db.DataSource);
         all.Remove("audit_entry");
         all.Remove("api_key");
         return all;
@@ -114,6 +114,8 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
         Assert.Equal(["COM-35047", Today, 7, "ATD Rennes (test)", "contribution"], row);
         var audit = (await db.RowsAsync("select action, status, outcome, collectivite_id, observation_id from audit_entry where api_key_id = $1 order by id desc limit 1", keyId)).Single();
         Assert.Equal(["observation.create", 201, "accepted", "COM-35047", o.GetProperty("id").GetInt64()], audit);
+        // The check that the refusals above wrote nothing sees this write.
+        Assert.NotEqual(before, await DataAsync());
     }
 
     [Fact]

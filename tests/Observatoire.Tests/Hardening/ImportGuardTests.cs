@@ -62,7 +62,7 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
         var random = new Random(14);
         var garbage = string.Join('\n', Enumerable.Range(0, 200).Select(_ =>
             new string(Enumerable.Range(0, random.Next(5, 80)).Select(_ => (char)random.Next(32, 127)).ToArray())));
-        var before = await TableChecksums.OfAsync(db.DataSource);
+        var before = await TableChecksums.RowVersionsAsync(db.DataSource);
 
         var (code, output) = await Cli(db.ConnectionString, "import-status", TempFile("garbage.csv", header + '\n' + garbage), "--date", "2022-11-01");
 
@@ -70,7 +70,7 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
         Assert.Contains("Import refusé", output);
         Assert.Contains("lignes", output);                     // the share of rejected rows is one reason
         Assert.Contains("Rien n'a été modifié", output);
-        Assert.Equal(before, await TableChecksums.OfAsync(db.DataSource));
+        Assert.Equal(before, await TableChecksums.RowVersionsAsync(db.DataSource));
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
     {
         const int kept = 300; // header + 299 rows of ~890
         var path = TempFile("truncated.csv", Truncated(kept));
-        var before = await TableChecksums.OfAsync(db.DataSource);
+        var before = await TableChecksums.RowVersionsAsync(db.DataSource);
         // Independently of the guard: the collectivités open today whose October row is not among the kept lines.
         var expectedGone = await db.ScalarAsync<long>("""
             select count(*) from collectivite c
@@ -91,7 +91,7 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
         Assert.Equal(5, code);
         Assert.Contains("Import refusé", output);
         Assert.Contains("MaxOpenRemovedShare", output);
-        Assert.Equal(before, await TableChecksums.OfAsync(db.DataSource));
+        Assert.Equal(before, await TableChecksums.RowVersionsAsync(db.DataSource));
 
         var (dryCode, dry) = await Cli(db.ConnectionString, "import-status", path, "--date", "2022-11-01", "--essai");
         Assert.Equal(0, dryCode);
@@ -99,7 +99,7 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
         Assert.Equal("0", Regex.Match(dry, @"nouvellement ouvertes : (\d+)").Groups[1].Value);
         Assert.Contains("serait REFUSÉ", dry);
         Assert.Matches(@"REJETÉE ligne 301 : \d+ colonnes", dry); // the line cut in its middle
-        Assert.Equal(before, await TableChecksums.OfAsync(db.DataSource));
+        Assert.Equal(before, await TableChecksums.RowVersionsAsync(db.DataSource));
     }
 
     [Fact]
@@ -115,14 +115,14 @@ public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDa
         var path = Path.Combine(Directory.CreateTempSubdirectory("obs-guard-").FullName, "communes-partielles.geojson.gz");
         await using (var gz = new GZipStream(File.Create(path), CompressionLevel.Fastest))
             await gz.WriteAsync(Encoding.UTF8.GetBytes(partial.ToJsonString()));
-        var before = await TableChecksums.OfAsync(db.DataSource);
+        var before = await TableChecksums.RowVersionsAsync(db.DataSource);
 
         var (code, output) = await Cli(db.ConnectionString, "import", "--communes", path);
 
         Assert.Equal(5, code);
         Assert.Contains("Import refusé", output);
         Assert.Contains("MinBoundaryCoverage", output);
-        Assert.Equal(before, await TableChecksums.OfAsync(db.DataSource));
+        Assert.Equal(before, await TableChecksums.RowVersionsAsync(db.DataSource));
     }
 
     static JsonNode ReadGeoJson(string path)
