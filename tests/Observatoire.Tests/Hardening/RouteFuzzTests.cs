@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc.Controllers;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Routing.Patterns;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,7 +15,11 @@ namespace Observatoire.Tests.Hardening;
 /// Every GET route of the application (read from its route table, so a new endpoint is fuzzed without
 /// touching this test), every route parameter and every query parameter it reads, each given a few
 /// hundred bad values: no answer is a 5xx, every error is a problem body (the OData error format under
-/// /odata), and no row of the database changes.
+/// /odata), and no row of the database changes. Where one handler serves many routes (OData's key
+/// paths: one action for Set(key)/Property, /$value, /Navigation… of every property), the first route
+/// of the handler gets every value for a parameter and each other route a share of them, a different
+/// share per route: the handler's code sees every value, each route sees bad values, and the test
+/// sends 39,000 requests instead of 153,000 (most of those were the same key lookup).
 /// </summary>
 public sealed class RouteFuzzTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
@@ -110,6 +115,9 @@ public sealed class RouteFuzzTests(LoadedDatabase db) : IClassFixture<LoadedData
         c.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpRequestFeature>()!.RawTarget = url;
     });
 
+    /// <summary>A route that shares its handler with an earlier one gets one value in this many.</summary>
+    const int SharePeriod = 10;
+
     [Fact]
     public async Task Bad_values_for_every_route_and_parameter_never_give_a_5xx_or_a_body_that_is_not_a_problem()
     {
@@ -117,25 +125,35 @@ public sealed class RouteFuzzTests(LoadedDatabase db) : IClassFixture<LoadedData
         var server = app.Server;
         var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Contains("GET") ?? true)
-            .Select(e => e.RoutePattern)
-            .GroupBy(p => p.RawText).Select(g => g.First())
+            .GroupBy(e => e.RoutePattern.RawText).Select(g => g.First())
             .ToList();
-        Assert.Contains(endpoints, p => p.RawText!.Contains("geo"));
-        Assert.Contains(endpoints, p => p.RawText!.Contains("odata", StringComparison.OrdinalIgnoreCase));
+        Assert.Contains(endpoints, e => e.RoutePattern.RawText!.Contains("geo"));
+        Assert.Contains(endpoints, e => e.RoutePattern.RawText!.Contains("odata", StringComparison.OrdinalIgnoreCase));
 
         var values = BadValues();
         Assert.True(values.Count >= 200, $"{values.Count} valeurs");
         var urls = new List<string>();
-        foreach (var p in endpoints)
+        // How many routes of the same handler already took bad values for this parameter.
+        var seen = new Dictionary<(object Handler, string Parameter), int>();
+        IEnumerable<string> Share(RouteEndpoint e, string parameter)
         {
+            object handler = e.Metadata.GetMetadata<ControllerActionDescriptor>()?.MethodInfo
+                ?? e.Metadata.GetMetadata<System.Reflection.MethodInfo>() ?? (object)e.RoutePattern.RawText!;
+            var n = seen.GetValueOrDefault((handler, parameter));
+            seen[(handler, parameter)] = n + 1;
+            return n == 0 ? values : values.Where((_, i) => i % SharePeriod == n % SharePeriod);
+        }
+        foreach (var e in endpoints)
+        {
+            var p = e.RoutePattern;
             foreach (var param in p.Parameters.Where(x => !x.IsCatchAll))
-                urls.AddRange(values.Select(v => Render(p, param.Name, v)));
+                urls.AddRange(Share(e, param.Name).Select(v => Render(p, param.Name, v)));
             var path = Render(p, null, "");
             foreach (var q in QueryParameters(path))
-                urls.AddRange(values.Select(v => $"{path}?{q}={v}"));
+                urls.AddRange(Share(e, "?" + q).Select(v => $"{path}?{q}={v}"));
         }
 
-        var before = await TableChecksums.OfAsync(db.DataSource);
+        var before = await TableChecksums.RowVersionsAsync(db.DataSource);
         var failures = new ConcurrentBag<string>();
         var statuses = new ConcurrentDictionary<int, int>();
         await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (url, ct) =>
@@ -162,6 +180,6 @@ public sealed class RouteFuzzTests(LoadedDatabase db) : IClassFixture<LoadedData
         Assert.True(urls.Count > 5000, $"{urls.Count} requêtes");
         Assert.True(failures.IsEmpty, $"{failures.Count} échecs sur {urls.Count} ; statuts {string.Join(", ", statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}: {s.Value}"))}\n"
             + string.Join("\n", failures.Take(30)));
-        Assert.Equal(before, await TableChecksums.OfAsync(db.DataSource));
+        Assert.Equal(before, await TableChecksums.RowVersionsAsync(db.DataSource));
     }
 }
