@@ -59,7 +59,7 @@ run() { # name url [lua]
   printf '%-16s %s\n' "$1" "${r#RESULT }"
 }
 
-# The page's first request (a URL never seen: not from the built-query cache): the same page, its
+# The page's first request (a URL never seen before, as the issue asks to measure): the same page, its
 # $select list in a random order each time (15 columns: never the same URL twice), so every request
 # is parsed, validated and built by the library while the SQL, the rows and the body stay those of
 # the page and of its floor. (Until 2026-11-30 the variation was "and Population ne -N" in $filter:

@@ -27,8 +27,7 @@ namespace Observatoire.OData;
 /// (same translation, same validation, same stable ordering and nested paging) but takes over the
 /// last step: Take(page size + 1), @odata.nextLink (the library's $skip form) and @odata.count.</item>
 /// <item>a plain page (no $expand, $apply, $compute; default format) is projected and written by
-/// <see cref="PlainPageWriter"/> instead of the library's serializer, which cost 40 % of its CPU;
-/// the same URL again reuses the query built for it (no second parse, validation, build).</item>
+/// <see cref="PlainPageWriter"/> instead of the library's serializer, which cost 40 % of its CPU.</item>
 /// </list>
 /// </summary>
 public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
@@ -51,7 +50,6 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
     sealed record PendingQuery(IQueryable Rows, IQueryable? CountOf, int PageSize, bool Single, bool CountOnly, PlainPageWriter.Plan? Plain = null, string? ApplyContextUrl = null);
 
     static readonly object PendingKey = new();
-    static readonly object BuiltKey = new();
 
     /// <summary>Options applied after $apply/$filter/$search, i.e. not part of what $count counts.</summary>
     const AllowedQueryOptions NotCounted = AllowedQueryOptions.OrderBy | AllowedQueryOptions.Select | AllowedQueryOptions.Expand
@@ -59,12 +57,6 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
 
     public override void OnActionExecuting(ActionExecutingContext context)
     {
-        // A plain page whose URL was parsed, validated and built before (PlainPageWriter.Built).
-        if (context.HttpContext.RequestServices.GetRequiredService<PlainPageWriter>().Built(context.HttpContext.Request) is { } built)
-        {
-            context.HttpContext.Items[BuiltKey] = built;
-            return;
-        }
         try { base.OnActionExecuting(context); }
         catch (Exception e) when (ODataErrors.FromException(e) is { } err) { context.Result = ODataErrors.Result(err); }
         context.Result = Rewrite(context.Result);
@@ -75,13 +67,6 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
         if (context.Result is ObjectResult { Value: IQueryable or SingleResult, StatusCode: null or (>= 200 and < 300) } result
             && context.HttpContext.Response.StatusCode is >= 200 and < 300)
         {
-            if (context.HttpContext.Items[BuiltKey] is PlainPageWriter.BuiltQuery built && result.Value is IQueryable source)
-            {
-                var request = context.HttpContext.Request;
-                context.HttpContext.Items[PendingKey] = new PendingQuery(built.Rows(source), built.CountOf(source),
-                    PreferredPageSize(request, PageSize), false, false, built.Plan);
-                return;
-            }
             try
             {
                 if (Build(context, result.Value) is { } pending)
@@ -157,7 +142,6 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
         if (options.Skip is not null) rows = options.Skip.ApplyTo(rows, settings);
         if (options.Top is not null) rows = options.Top.ApplyTo(rows, settings);
         var countOf = options.Count?.Value == true ? counted : null;
-        if (plain is not null) writer.Remember(request, source, rows, countOf, plain);
         var applyContext = options.Apply?.ApplyClause is { } apply && request.ODataFeature().Path.FirstSegment is EntitySetSegment or OperationImportSegment
             ? ApplyPageWriter.ContextUrl(request.CreateODataLink(MetadataSegment.Instance), request.ODataFeature().Path.NavigationSource()?.Name ?? "", apply)
             : null;

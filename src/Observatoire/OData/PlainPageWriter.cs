@@ -107,44 +107,6 @@ public sealed class PlainPageWriter
         return rows.Provider.CreateQuery(select);
     }
 
-    // ---- Built queries by URL ----------------------------------------------------------------
-    // Parsing, validating and building a plain page's query is a quarter of the app's CPU for it (profile in
-    // docs/benchmarks.md), and clients repeat URLs: Power BI refreshes, dashboards, a script paging
-    // again. The expression the library built depends only on the URL (its constants are the URL's
-    // literals, in parameter containers EF reads as parameters), so it is kept, and rebuilt on each
-    // request's own source (its DbContext) by replacing the source node. Bounded: cleared when full.
-
-    const int CacheCapacity = 1000;
-    readonly ConcurrentDictionary<string, BuiltQuery> built = new();
-
-    /// <summary>A plain page's query as built for one request, to run on another request's source.</summary>
-    public sealed class BuiltQuery(Expression source, Expression rows, Expression? countOf, Plan plan)
-    {
-        public Plan Plan => plan;
-        public IQueryable Rows(IQueryable now) => Rebase(rows, now);
-        public IQueryable? CountOf(IQueryable now) => countOf is null ? null : Rebase(countOf, now);
-
-        IQueryable Rebase(Expression e, IQueryable now) => now.Provider.CreateQuery(new Replace(source, now.Expression).Visit(e)!);
-
-        sealed class Replace(Expression from, Expression to) : ExpressionVisitor
-        {
-            public override Expression? Visit(Expression? node) => ReferenceEquals(node, from) ? to : base.Visit(node);
-        }
-    }
-
-    /// <summary>The query built before for this very URL, if the request still asks for the default format.</summary>
-    public BuiltQuery? Built(HttpRequest request) =>
-        enabled && built.TryGetValue(Key(request), out var q) && DefaultFormat(request) ? q : null;
-
-    public void Remember(HttpRequest request, IQueryable source, IQueryable rows, IQueryable? countOf, Plan plan)
-    {
-        if (built.Count >= CacheCapacity) built.Clear();
-        built[Key(request)] = new BuiltQuery(source.Expression, rows.Expression, countOf?.Expression, plan);
-    }
-
-    // The context URL holds the host: it is part of the key with the path and the query string.
-    static string Key(HttpRequest r) => string.Concat(r.Scheme, "://", r.Host.Value, r.PathBase.Value, r.Path.Value, r.QueryString.Value);
-
     public IActionResult Result(Plan plan, IList rows, long? count, Uri? nextLink)
     {
         pages.Add(1);
