@@ -3,7 +3,8 @@
 # once per run into template databases and each fixture works on a copy, dropped at the end
 # (tests/Observatoire.Tests/Infrastructure/TemplateDatabases.cs); test classes run in parallel.
 # First the layout check of .editorconfig. Last line: "N passed, N failed, N skipped" (a failed
-# format check counts as one failure). Exit non-zero on any failure or when no test ran.
+# format check counts as one failure, and so does an error logged by the service: « fail: »).
+# Exit non-zero on any failure or when no test ran.
 source "$(dirname "$0")/lib.sh"
 
 case "${1:-}" in
@@ -52,6 +53,14 @@ for f in "$RESULTS"/*.trx; do
 done
 [ "$status" != 0 ] && [ "$failed" = 0 ] && failed=1   # build failure or crashed host: never report green
 [ "$format_ok" = 0 ] && failed=$((failed + 1))        # the format check counts as one failed test
+# An error the service logs (« fail: » and its stack trace) is a failure even when every test passed: the
+# errors that tests provoke on purpose are answered as 4xx/503 and logged below the error level.
+logged_errors=$(grep -c '^fail: ' "$RESULTS/console.log" || true)
+if [ "${logged_errors:-0}" != 0 ]; then
+  warn "$logged_errors erreur(s) « fail: » dans le journal des tests :"
+  grep -A 3 '^fail: ' "$RESULTS/console.log" | cut -c1-300 | head -40
+  failed=$((failed + 1))
+fi
 # The failures again at the end, where a CI log cut to its last lines still shows them.
 if [ "$failed" != 0 ]; then
   echo "=== Tests en échec (détail plus haut et dans $RESULTS) ==="

@@ -68,7 +68,9 @@ public static class ODataSetup
             {
                 await next(ctx);
             }
-            catch (Exception e) when (!ctx.Response.HasStarted)
+            // A cancelled request (the client left, or the budget ran out: ODataGuard tells which) is not
+            // an error of the service: ODataGuard answers it, without a stack trace in the log.
+            catch (Exception e) when (!ctx.Response.HasStarted && !ctx.RequestAborted.IsCancellationRequested)
             {
                 var err = ODataErrors.FromException(e);
                 if (err is null)
