@@ -84,6 +84,8 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             select refresh_national_figures();
             delete from former_commune;
             insert into former_commune select distinct * from stage_former;
+            -- Fresh statistics for the unions' joins (a first load into empty tables had none: 41 s instead of 23).
+            analyze collectivite; analyze former_commune;
             """, ct);
 
         Step("Géométries : communes (par code, ou union des anciennes communes), EPCI et EPT (union des membres), départements, régions");
@@ -234,7 +236,8 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
     /// A current commune's extent = union of the 2018 polygons of its own code and of its former codes
     /// (a commune nouvelle formed after 2018), leaving out codes that are themselves current communes.
     /// EPCI/EPT = union of their members; DEP/REG from their own files. Invalid results are repaired
-    /// with ST_MakeValid and flagged. geom_mid/geom_low are filled by SimplifyAsync.
+    /// with ST_MakeValid and flagged. The shapes stay in work_geom until SimplifyAsync has their
+    /// simplified forms: collectivite_geometry is then written once (WriteGeometrySql).
     const string GeometrySql = """
         create temp table work_geom on commit drop as
         with parts as (
@@ -270,13 +273,12 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         alter table work_geom add column repaired boolean not null default false;
         update work_geom set geom = st_multi(st_collectionextract(st_makevalid(geom), 3)), repaired = true
          where not st_isvalid(geom);
+        delete from work_geom where st_isempty(geom);
+        create unique index on work_geom (id);
+        analyze work_geom;
 
-        delete from collectivite_geometry;
-        insert into collectivite_geometry (collectivite_id, geom, geom_mid, geom_low, label_point, source, repaired)
-        select id, geom, geom, geom, st_pointonsurface(geom), source, repaired from work_geom where not st_isempty(geom);
-
-        update collectivite c set has_geometry = exists (select 1 from collectivite_geometry g where g.collectivite_id = c.id)
-         where has_geometry is distinct from exists (select 1 from collectivite_geometry g where g.collectivite_id = c.id);
+        update collectivite c set has_geometry = exists (select 1 from work_geom w where w.id = c.id)
+         where has_geometry is distinct from exists (select 1 from work_geom w where w.id = c.id);
         """;
 
     /// Each level is a coverage of its own (communes; EPCI; EPT; départements; régions).
@@ -293,8 +295,8 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             var ids = new List<string>();
             var geoms = new List<NetTopologySuite.Geometries.Geometry>();
             await using (var cmd = new NpgsqlCommand($"""
-                select g.collectivite_id, g.geom from collectivite_geometry g join collectivite c on c.id = g.collectivite_id
-                 where c.type in ({types}) order by g.collectivite_id
+                select w.id, w.geom from work_geom w join collectivite c on c.id = w.id
+                 where c.type in ({types}) order by w.id
                 """, conn))
             await using (var rd = await cmd.ExecuteReaderAsync(ct))
                 while (await rd.ReadAsync(ct))
@@ -309,27 +311,45 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             await conn.CopyAsync("stage_simplified", Enumerable.Range(0, ids.Count), ct,
                 new("id", NpgsqlDbType.Text, i => ids[i]), new("geom_mid", NpgsqlDbType.Geometry, i => mid[i]), new("geom_low", NpgsqlDbType.Geometry, i => low[i]));
         }
-        // Simplification can make a ring touch itself: repair, keeping polygons only.
-        await conn.ExecAsync("""
-            update collectivite_geometry g set
-              geom_mid = case when st_isvalid(s.geom_mid) then st_multi(s.geom_mid) else st_multi(st_collectionextract(st_makevalid(s.geom_mid), 3)) end,
-              geom_low = case when st_isvalid(s.geom_low) then st_multi(s.geom_low) else st_multi(st_collectionextract(st_makevalid(s.geom_low), 3)) end
-             from stage_simplified s where s.id = g.collectivite_id;
-            """, ct);
-        // geom_low on the grid of its GeoJSON output (ZoomBands.LowGrid); a part too small for the grid
-        // keeps its unsnapped shape rather than vanishing.
-        await conn.ExecAsync($"""
-            update collectivite_geometry g set geom_low = x.v
-              from (select collectivite_id,
-                           -- An invalid snapped shape is repaired, then snap-rounded back onto the grid:
-                           -- ST_MakeValid's new crossing points fall between the grid's nodes.
-                           case when st_isvalid(s) then st_multi(s)
-                                else st_multi(st_collectionextract(st_reduceprecision(st_makevalid(s), {ZoomBands.LowGrid.ToString(System.Globalization.CultureInfo.InvariantCulture)}), 3)) end as v
-                      from (select collectivite_id, st_snaptogrid(geom_low, {ZoomBands.LowGrid.ToString(System.Globalization.CultureInfo.InvariantCulture)}) as s
-                              from collectivite_geometry) q) x
-             where x.collectivite_id = g.collectivite_id and not st_isempty(x.v);
-            """, ct);
+        await conn.ExecAsync(WriteGeometrySql, ct);
     }
+
+    static readonly string Grid = ZoomBands.LowGrid.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// Each row of collectivite_geometry is written once, and only when it changed: a geometry table
+    /// rewritten by successive UPDATEs kept three dead copies of every shape (a 120 MB table on
+    /// 460 MB of disk), and a forced re-import of the same files now writes no geometry at all.
+    static readonly string WriteGeometrySql = $"""
+        create temp table work_final on commit drop as
+        select id, geom, source, repaired, geom_mid,
+               -- A part too small for the grid keeps its unsnapped shape rather than vanishing.
+               case when st_isempty(snapped_low) then geom_low else snapped_low end as geom_low
+          from (select w.id, w.geom, w.source, w.repaired, m.geom_mid, l.geom_low,
+                       -- geom_low on the grid of its GeoJSON output (ZoomBands.LowGrid). An invalid snapped
+                       -- shape is repaired, then snap-rounded back onto the grid: ST_MakeValid's new
+                       -- crossing points fall between the grid's nodes.
+                       case when st_isvalid(g.v) then st_multi(g.v)
+                            else st_multi(st_collectionextract(st_reduceprecision(st_makevalid(g.v), {Grid}), 3)) end as snapped_low
+                  from work_geom w
+                  left join stage_simplified x on x.id = w.id
+                  -- Simplification can make a ring touch itself: repair, keeping polygons only.
+                  cross join lateral (select coalesce(x.geom_mid, w.geom) as raw_mid, coalesce(x.geom_low, w.geom) as raw_low) r
+                  cross join lateral (select case when st_isvalid(r.raw_mid) then st_multi(r.raw_mid)
+                                                  else st_multi(st_collectionextract(st_makevalid(r.raw_mid), 3)) end as geom_mid) m
+                  cross join lateral (select case when st_isvalid(r.raw_low) then st_multi(r.raw_low)
+                                                  else st_multi(st_collectionextract(st_makevalid(r.raw_low), 3)) end as geom_low) l
+                  cross join lateral (select st_snaptogrid(l.geom_low, {Grid}) as v) g) q;
+
+        delete from collectivite_geometry g where not exists (select 1 from work_final f where f.id = g.collectivite_id);
+        insert into collectivite_geometry (collectivite_id, geom, geom_mid, geom_low, label_point, source, repaired)
+        select id, geom, geom_mid, geom_low, st_pointonsurface(geom), source, repaired from work_final
+            on conflict (collectivite_id) do update
+           set geom = excluded.geom, geom_mid = excluded.geom_mid, geom_low = excluded.geom_low,
+               label_point = excluded.label_point, source = excluded.source, repaired = excluded.repaired
+         where (collectivite_geometry.geom, collectivite_geometry.geom_mid, collectivite_geometry.geom_low,
+                collectivite_geometry.source, collectivite_geometry.repaired)
+               is distinct from (excluded.geom, excluded.geom_mid, excluded.geom_low, excluded.source, excluded.repaired);
+        """;
 
     // ---- report ---------------------------------------------------------------------------------
 
