@@ -90,10 +90,11 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
         Step("Géométries : communes (par code, ou union des anciennes communes), EPCI et EPT (union des membres), départements, régions");
         var sw = Stopwatch.StartNew();
-        await conn.ExecAsync(GeometrySql, ct);
-        log.WriteLine($"    unions et réparations : {sw.Elapsed.TotalSeconds:F1} s");
-        // Before the costly simplification: a partial boundary file or a short list is refused here.
+        await conn.ExecAsync(CommuneGeometrySql, ct);
+        // Before the costly unions and simplification: a partial boundary file or a short list is refused here.
         await ImportGuards.CheckReferenceAsync(conn, log, o.Guards ?? new(), o.DryRun, ct);
+        await conn.ExecAsync(GroupGeometrySql, ct);
+        log.WriteLine($"    unions et réparations : {sw.Elapsed.TotalSeconds:F1} s");
 
         Step("Simplification par niveau de zoom (en couverture : les voisins gardent leurs frontières communes)");
         sw.Restart();
@@ -237,8 +238,9 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
     /// (a commune nouvelle formed after 2018), leaving out codes that are themselves current communes.
     /// EPCI/EPT = union of their members; DEP/REG from their own files. Invalid results are repaired
     /// with ST_MakeValid and flagged. The shapes stay in work_geom until SimplifyAsync has their
-    /// simplified forms: collectivite_geometry is then written once (WriteGeometrySql).
-    const string GeometrySql = """
+    /// simplified forms: collectivite_geometry is then written once (WriteGeometrySql). The communes come
+    /// first (CommuneGeometrySql), so that the guards judge their coverage before the unions are paid for.
+    const string CommuneGeometrySql = """
         create temp table work_geom on commit drop as
         with parts as (
             select c.id, c.code as part from collectivite c where c.type = 'COM'
@@ -255,21 +257,6 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
           from parts p join stage_geo g on g.level = 'commune' and g.code = p.part
          group by p.id;
 
-        insert into work_geom
-        select c.id, 'union-membres', st_multi(st_union(w.geom))
-          from collectivite c
-          join collectivite m on m.type = 'COM' and (
-                (c.type = any(epci_types()) and m.epci_siren = c.siren) or (c.type = 'EPT' and m.ept_siren = c.siren))
-          join work_geom w on w.id = m.id
-         where c.type = any(groupement_types())
-         group by c.id;
-
-        insert into work_geom
-        select c.id, 'fichier', st_multi(g.geom)
-          from collectivite c join stage_geo g
-            on (c.type = 'DEP' and g.level = 'departement' and g.code = c.code)
-            or (c.type = 'REG' and g.level = 'region' and g.code = c.code);
-
         alter table work_geom add column repaired boolean not null default false;
         update work_geom set geom = st_multi(st_collectionextract(st_makevalid(geom), 3)), repaired = true
          where not st_isvalid(geom);
@@ -278,7 +265,36 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
         analyze work_geom;
 
         update collectivite c set has_geometry = exists (select 1 from work_geom w where w.id = c.id)
-         where has_geometry is distinct from exists (select 1 from work_geom w where w.id = c.id);
+         where c.type = 'COM' and has_geometry is distinct from exists (select 1 from work_geom w where w.id = c.id);
+        """;
+
+    const string GroupGeometrySql = """
+        -- Members of an EPCI and of an EPT in two joins: one join on "epci or ept" could only be a nested loop
+        -- (44 million comparisons, 12 s of the 22 s this statement took).
+        create temp table work_group on commit drop as
+        select g.id, 'union-membres' as source, st_multi(st_union(w.geom)) as geom
+          from (select c.id, m.id as member from collectivite c join collectivite m on m.type = 'COM' and m.epci_siren = c.siren
+                 where c.type = any(epci_types())
+                union all
+                select c.id, m.id from collectivite c join collectivite m on m.type = 'COM' and m.ept_siren = c.siren
+                 where c.type = 'EPT') g
+          join work_geom w on w.id = g.member
+         group by g.id;
+
+        insert into work_group
+        select c.id, 'fichier', st_multi(g.geom)
+          from collectivite c join stage_geo g
+            on (c.type = 'DEP' and g.level = 'departement' and g.code = c.code)
+            or (c.type = 'REG' and g.level = 'region' and g.code = c.code);
+
+        insert into work_geom (id, source, geom, repaired)
+        select id, source, case when valid then geom else st_multi(st_collectionextract(st_makevalid(geom), 3)) end, not valid
+          from work_group cross join lateral (select st_isvalid(geom) as valid) v;
+        delete from work_geom where st_isempty(geom);
+        analyze work_geom;
+
+        update collectivite c set has_geometry = exists (select 1 from work_geom w where w.id = c.id)
+         where c.type <> 'COM' and has_geometry is distinct from exists (select 1 from work_geom w where w.id = c.id);
         """;
 
     /// Each level is a coverage of its own (communes; EPCI; EPT; départements; régions).
