@@ -101,6 +101,35 @@ public sealed class AtdCoverageTests(SharedDatabase db) : IClassFixture<SharedDa
         Assert.Equal(members.Count(c => pop[c] >= 3500) + 1, rennes.GetProperty("obliged").GetInt64());
     }
 
+    /// <summary>
+    /// The coverage counts of OData's Atds (the odata_atd view) are those of /api/atd for every ATD, in the
+    /// whole set and by key, and Rennes Métropole's are those of the raw registry and COG.
+    /// </summary>
+    [Fact]
+    public async Task OData_atd_counts_equal_the_api_s_for_every_atd_in_the_set_and_by_key()
+    {
+        var client = db.App.CreateClient();
+        using var api = JsonDocument.Parse(await client.GetStringAsync("/api/atd"));
+        var expected = api.RootElement.EnumerateArray().ToDictionary(a => a.GetProperty("id").GetString()!,
+            a => (a.GetProperty("covered").GetInt64(), a.GetProperty("obliged").GetInt64(), a.GetProperty("obligedOpen").GetInt64()));
+        const string select = "$select=Id,CoveredCount,CoveredObligedCount,CoveredObligedOpenCount";
+        using var set = JsonDocument.Parse(await client.GetStringAsync("/odata/Atds?" + select));
+        Assert.False(set.RootElement.TryGetProperty("@odata.nextLink", out _));
+        static (long, long, long) Counts(JsonElement a) =>
+            (a.GetProperty("CoveredCount").GetInt64(), a.GetProperty("CoveredObligedCount").GetInt64(), a.GetProperty("CoveredObligedOpenCount").GetInt64());
+        var odata = set.RootElement.GetProperty("value").EnumerateArray().ToDictionary(a => a.GetProperty("Id").GetString()!, Counts);
+        Assert.Equal(RawOdf.Atd.Count, odata.Count);
+        foreach (var (id, counts) in expected) Assert.True(counts == odata[id], $"{id} : api {counts}, OData {odata[id]}");
+        Assert.Contains(odata.Values, c => c.Item3 > 0);
+
+        using var one = JsonDocument.Parse(await client.GetStringAsync("/odata/Atds('rennes-metropole')?" + select));
+        Assert.Equal(expected["rennes-metropole"], Counts(one.RootElement));
+        var members = ExpectedCommunes()["rennes-metropole"];
+        var pop = Expected.CommunePopulation();
+        Assert.Equal((long)members.Count + 1, odata["rennes-metropole"].Item1);
+        Assert.Equal(members.Count(c => pop[c] >= 3500) + 1, odata["rennes-metropole"].Item2);
+    }
+
     [Fact]
     public async Task Each_atd_names_its_perimeter_and_seasons_from_the_registry_and_has_the_bbox_of_its_communes()
     {
