@@ -234,13 +234,17 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
     // ---- geometry -------------------------------------------------------------------------------
 
+    /// An invalid shape repaired by ST_MakeValid, keeping its polygons only (a repair can leave lines or
+    /// points where a ring touched itself).
+    static string Repaired(string geometry) => $"st_multi(st_collectionextract(st_makevalid({geometry}), 3))";
+
     /// A current commune's extent = union of the 2018 polygons of its own code and of its former codes
     /// (a commune nouvelle formed after 2018), leaving out codes that are themselves current communes.
     /// EPCI/EPT = union of their members; DEP/REG from their own files. Invalid results are repaired
     /// with ST_MakeValid and flagged. The shapes stay in work_geom until SimplifyAsync has their
     /// simplified forms: collectivite_geometry is then written once (WriteGeometrySql). The communes come
     /// first (CommuneGeometrySql), so that the guards judge their coverage before the unions are paid for.
-    const string CommuneGeometrySql = """
+    static readonly string CommuneGeometrySql = $"""
         create temp table work_geom on commit drop as
         with parts as (
             select c.id, c.code as part from collectivite c where c.type = 'COM'
@@ -258,7 +262,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
          group by p.id;
 
         alter table work_geom add column repaired boolean not null default false;
-        update work_geom set geom = st_multi(st_collectionextract(st_makevalid(geom), 3)), repaired = true
+        update work_geom set geom = {Repaired("geom")}, repaired = true
          where not st_isvalid(geom);
         delete from work_geom where st_isempty(geom);
         create unique index on work_geom (id);
@@ -268,7 +272,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
          where c.type = 'COM' and has_geometry is distinct from exists (select 1 from work_geom w where w.id = c.id);
         """;
 
-    const string GroupGeometrySql = """
+    static readonly string GroupGeometrySql = $"""
         -- Members of an EPCI and of an EPT in two joins: one join on "epci or ept" could only be a nested loop
         -- (44 million comparisons, 12 s of the 22 s this statement took).
         create temp table work_group on commit drop as
@@ -288,7 +292,7 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
             or (c.type = 'REG' and g.level = 'region' and g.code = c.code);
 
         insert into work_geom (id, source, geom, repaired)
-        select id, source, case when valid then geom else st_multi(st_collectionextract(st_makevalid(geom), 3)) end, not valid
+        select id, source, case when valid then geom else {Repaired("geom")} end, not valid
           from work_group cross join lateral (select st_isvalid(geom) as valid) v;
         delete from work_geom where st_isempty(geom);
         analyze work_geom;
@@ -351,9 +355,9 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
                   -- Simplification can make a ring touch itself: repair, keeping polygons only.
                   cross join lateral (select coalesce(x.geom_mid, w.geom) as raw_mid, coalesce(x.geom_low, w.geom) as raw_low) r
                   cross join lateral (select case when st_isvalid(r.raw_mid) then st_multi(r.raw_mid)
-                                                  else st_multi(st_collectionextract(st_makevalid(r.raw_mid), 3)) end as geom_mid) m
+                                                  else {Repaired("r.raw_mid")} end as geom_mid) m
                   cross join lateral (select case when st_isvalid(r.raw_low) then st_multi(r.raw_low)
-                                                  else st_multi(st_collectionextract(st_makevalid(r.raw_low), 3)) end as geom_low) l
+                                                  else {Repaired("r.raw_low")} end as geom_low) l
                   cross join lateral (select st_snaptogrid(l.geom_low, {Grid}) as v) g) q;
 
         delete from collectivite_geometry g where not exists (select 1 from work_final f where f.id = g.collectivite_id);
