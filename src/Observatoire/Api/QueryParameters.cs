@@ -17,6 +17,23 @@ public sealed partial class QueryParameters(IQueryCollection query)
     /// </summary>
     public static readonly DateOnly FirstDate = new(2010, 1, 1);
 
+    /// <summary>
+    /// Today in France, the one "today" of the observatoire (the latest date an observation may carry,
+    /// the day an API key expires, OData's current status): the server's clock runs in UTC, which is
+    /// still yesterday for the first one or two hours of a French day.
+    /// </summary>
+    public static DateOnly Today => TodayAt(DateTime.UtcNow);
+
+    public static DateOnly TodayAt(DateTime utc) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(utc, Paris));
+
+    static readonly TimeZoneInfo Paris = FindParis();
+
+    static TimeZoneInfo FindParis()
+    {
+        try { return TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris"); }
+        catch (TimeZoneNotFoundException) { return TimeZoneInfo.Utc; } // no tzdata: UTC, at most two hours late
+    }
+
     [GeneratedRegex("^(?:[0-9]{2,3}|2[AB])$")] private static partial Regex AreaCodeFormat();
     [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,79}$")] private static partial Regex AtdIdFormat();
 

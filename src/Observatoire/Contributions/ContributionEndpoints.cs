@@ -157,7 +157,7 @@ public static class ContributionEndpoints
             var path = await SaveAsync(form.Files["file"], dir, "instantane.csv", ct);
             if (path is null) return (null, "Le champ « file » doit contenir le CSV de l'annuaire (format OpenDataFrance).");
             var dateText = form["date"].ToString() is { Length: > 0 } fd ? fd : http.Request.Query["date"].ToString();
-            if (!DateOnly.TryParseExact(dateText, "yyyy-MM-dd", out var date) || date < QueryParameters.FirstDate || date > ObservationWriter.Today)
+            if (!DateOnly.TryParseExact(dateText, "yyyy-MM-dd", out var date) || date < QueryParameters.FirstDate || date > QueryParameters.Today)
                 return (null, $"« date » = « {dateText} » : date d'observation AAAA-MM-JJ attendue, du {QueryParameters.FirstDate:yyyy-MM-dd} à aujourd'hui.");
             var importer = new StatusImporter(db, log) { Guards = ImportGuardOptions.From(config, form["acceptLargeChange"] == "true") };
             var r = await importer.ImportAsync(path, date, complete: form["complete"] != "false", dryRun: dryRun, ct: ct);

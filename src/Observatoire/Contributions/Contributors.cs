@@ -109,9 +109,10 @@ public sealed class ApiKeyHandler(IOptionsMonitor<AuthenticationSchemeOptions> o
         if (!token.StartsWith(ApiKeys.Prefix, StringComparison.Ordinal) || token.Length > 200) return AuthenticateResult.Fail("not an API key");
         await using var cmd = db.CreateCommand("""
             select id, name, role, atd_id from api_key
-             where hash = $1 and revoked_at is null and (expires_on is null or expires_on >= current_date)
+             where hash = $1 and revoked_at is null and (expires_on is null or expires_on >= $2)
             """);
         cmd.Parameters.AddWithValue(ApiKeys.Hash(token));
+        cmd.Parameters.AddWithValue(QueryParameters.Today); // a key works to the end of its last day in France
         await using var rd = await cmd.ExecuteReaderAsync(Context.RequestAborted);
         if (!await rd.ReadAsync(Context.RequestAborted)) return AuthenticateResult.Fail("unknown, revoked or expired key");
         var claims = new List<Claim>
@@ -187,9 +188,10 @@ public static class ApiKeys
                 await using var cmd = db.CreateCommand("""
                     select id, name, role, coalesce(atd_id, '-'), prefix || '…', created_at::date, coalesce(expires_on::text, '-'),
                            case when revoked_at is not null then 'révoquée le ' || revoked_at::date
-                                when expires_on < current_date then 'expirée' else 'active' end
+                                when expires_on < $1 then 'expirée' else 'active' end
                       from api_key order by id
                     """);
+                cmd.Parameters.AddWithValue(QueryParameters.Today);
                 await using var rd = await cmd.ExecuteReaderAsync();
                 output.WriteLine("n°\tnom\trôle\tATD\tdébut de la clé\tcréée le\texpire le\tétat");
                 while (await rd.ReadAsync())

@@ -41,16 +41,6 @@ public static partial class ObservationWriter
 {
     const int MaxBodyBytes = 16 * 1024;
     static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow };
-    static readonly TimeZoneInfo Paris = FindParis();
-
-    static TimeZoneInfo FindParis()
-    {
-        try { return TimeZoneInfo.FindSystemTimeZoneById("Europe/Paris"); }
-        catch (TimeZoneNotFoundException) { return TimeZoneInfo.Utc; }
-    }
-
-    /// <summary>Today in France: the latest date an observation may carry.</summary>
-    public static DateOnly Today => DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(DateTime.UtcNow, Paris));
 
     public static async Task<IResult> CreateAsync(HttpContext http, NpgsqlDataSource db, CancellationToken ct)
     {
@@ -255,7 +245,7 @@ public static partial class ObservationWriter
         if (string.IsNullOrEmpty(c)) errors.Add("« collectivite » est obligatoire (identifiant COM-35238, SIREN ou code INSEE de commune)");
         else if (!CollectiviteRef().IsMatch(c)) errors.Add($"« collectivite » = « {Shown(c)} » : identifiant (COM-35238), SIREN (9 chiffres) ou code INSEE de commune (5 caractères) attendu");
         else if (c.Length == 9 && c.All(char.IsAsciiDigit) && Siren.Problem(c) is { } sirenProblem) errors.Add($"« collectivite » : {sirenProblem}");
-        var today = Today;
+        var today = QueryParameters.Today;
         if (string.IsNullOrWhiteSpace(i.ObservedOn)) errors.Add("« observedOn » est obligatoire (AAAA-MM-JJ)");
         else if (!DateOnly.TryParseExact(i.ObservedOn, "yyyy-MM-dd", out observedOn))
             errors.Add($"« observedOn » = « {Shown(i.ObservedOn)} » : date AAAA-MM-JJ attendue");

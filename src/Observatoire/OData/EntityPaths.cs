@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.OData.Routing.Template;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.OData.Edm;
 using Microsoft.OData.UriParser;
+using Observatoire.Api;
 
 namespace Observatoire.OData;
 
@@ -64,7 +65,7 @@ public sealed class EntityPathsController(ODataDb db) : ODataController
         ["Atds"] = d => d.Atds,
         ["AssociatedActors"] = d => d.AssociatedActors,
         ["Milestones"] = d => d.Milestones,
-        ["CollectiviteStatuses"] = d => d.StatusOn(DateOnly.FromDateTime(DateTime.Today)),
+        ["CollectiviteStatuses"] = d => d.StatusOn(QueryParameters.Today),
         ["CollectiviteChanges"] = d => d.LatestChanges(),
         ["AuditEntries"] = d => d.AuditEntries,   // administrators only: ODataGuard refuses the others first
     };

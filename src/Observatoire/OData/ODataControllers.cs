@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OData.Results;
 using Microsoft.AspNetCore.OData.Routing.Controllers;
+using Observatoire.Api;
 
 namespace Observatoire.OData;
 
@@ -77,7 +78,7 @@ public sealed partial class CollectiviteChangesController(ODataDb db) : ODataCon
 /// <summary>Status of every collectivité on a date: the set (today) and the function StatusOn(Date=…).</summary>
 public sealed partial class CollectiviteStatusesController(ODataDb db) : ODataController
 {
-    [ObservatoireQuery] public IQueryable<CollectiviteStatus> Get() => db.StatusOn(DateOnly.FromDateTime(DateTime.Today));
+    [ObservatoireQuery] public IQueryable<CollectiviteStatus> Get() => db.StatusOn(QueryParameters.Today);
 
     /// <remarks>
     /// The route template captures whatever sits between "Date=" and the last ")" of the segment, so

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
+using Observatoire.Api;
 
 namespace Observatoire.Reports;
 
@@ -59,7 +60,7 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
             if (!rd.IsDBNull(1)) latest = rd.GetFieldValue<DateOnly>(1);
             if (!rd.IsDBNull(2)) vintage = rd.GetString(2);
         }
-        var asOf = request.Date ?? latest ?? DateOnly.FromDateTime(DateTime.Today);
+        var asOf = request.Date ?? latest ?? QueryParameters.Today;
         if (request.Since is { } since && since >= asOf)
             throw new ReportInputException(400, "Paramètre invalide",
                 $"paramètre « since » = « {since:yyyy-MM-dd} » : il doit précéder la date du rapport ({asOf:yyyy-MM-dd}).");

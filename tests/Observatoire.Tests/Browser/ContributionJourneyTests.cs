@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using Observatoire.Api;
 using Observatoire.Contributions;
 using Observatoire.Tests.Infrastructure;
 
@@ -56,7 +57,7 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         await todoFirst.ClickAsync();
         await page.WaitForSelectorAsync("#selected:not([hidden])");
         Assert.StartsWith(name, await page.TextContentAsync("#sel-name"));
-        Assert.Equal(ObservationWriter.Today.ToString("yyyy-MM-dd"), await page.InputValueAsync("#f-date"));
+        Assert.Equal(QueryParameters.Today.ToString("yyyy-MM-dd"), await page.InputValueAsync("#f-date"));
 
         await page.FillAsync("#f-local", "12");
         await page.FillAsync("#f-platforms", "Plateforme de Rennes Métropole");
@@ -96,7 +97,7 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
         var census = await db.ScalarAsync<DateOnly>("select max(observed_on) from status_snapshot where complete");
         await MapSite.WaitForAsync(page, "document.querySelector('#data-age').textContent.includes('contribution')");
         Assert.Equal($"Dernier recensement complet : {census.ToString("d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("fr-FR"))} · dernière contribution : "
-            + ObservationWriter.Today.ToString("d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("fr-FR")), await page.TextContentAsync("#data-age"));
+            + QueryParameters.Today.ToString("d MMMM yyyy", System.Globalization.CultureInfo.GetCultureInfo("fr-FR")), await page.TextContentAsync("#data-age"));
         await page.WaitForSelectorAsync("#table-body tr");   // the map page's last request
 
         // From the map's card back to the editor page, the commune already chosen (the key kept in the tab).

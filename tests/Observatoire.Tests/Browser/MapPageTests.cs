@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using Observatoire.Api;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Browser;
@@ -18,7 +19,8 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
     public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
     public async Task DisposeAsync() => await site.DisposeAsync();
 
-    Task<IPage> OpenAsync(string hash = "", bool phone = false) => site.OpenAsync(errors, hash, phone);
+    Task<IPage> OpenAsync(string hash = "", bool phone = false, BrowserNewContextOptions? options = null, DateTime? clock = null)
+        => site.OpenAsync(errors, hash, phone, options, clock);
 
     static int ExpectedRegions => RawCog.Regions.Count(r => (string?)r!["zone"] != "com");
 
@@ -42,6 +44,21 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
         await File.WriteAllTextAsync(Path.Combine(bench, "first-choropleth-ms.txt"), ms.ToString("0", System.Globalization.CultureInfo.InvariantCulture));
 
         await MapSite.ScreenshotAsync(page, "carte-bureau.png");
+        Assert.Empty(errors);
+    }
+
+    [Fact]
+    public async Task The_date_control_ends_on_today_in_France_whatever_the_browser_s_time_zone()
+    {
+        // 23:30 UTC on 30 November: 19:30 on the 30th in Guadeloupe, already 1 December in Paris, the day the
+        // server calls today. The last date offered is the server's, neither the browser's day nor UTC's.
+        var instant = new DateTime(2026, 11, 30, 23, 30, 0, DateTimeKind.Utc);
+        Assert.Equal(new DateOnly(2026, 12, 1), QueryParameters.TodayAt(instant));
+        Assert.Equal(new DateOnly(2026, 7, 14), QueryParameters.TodayAt(new DateTime(2026, 7, 14, 21, 59, 0, DateTimeKind.Utc))); // UTC+2 in summer
+        Assert.Equal(new DateOnly(2026, 7, 15), QueryParameters.TodayAt(new DateTime(2026, 7, 14, 22, 0, 0, DateTimeKind.Utc)));
+        var guadeloupe = new BrowserNewContextOptions(MapSite.Desktop) { TimezoneId = "America/Guadeloupe" };
+        var page = await OpenAsync(options: guadeloupe, clock: instant);
+        Assert.Equal("2026-12-01", await page.GetAttributeAsync("#date", "max"));
         Assert.Empty(errors);
     }
 

@@ -87,9 +87,9 @@ public sealed class MapSite : IAsyncDisposable
     /// exception, failed request and HTTP error answer goes to <paramref name="problems"/>, which each
     /// journey asserts empty at its end.
     /// </summary>
-    public async Task<IPage> OpenAsync(List<string> problems, string hash = "", bool phone = false)
+    public async Task<IPage> OpenAsync(List<string> problems, string hash = "", bool phone = false, BrowserNewContextOptions? options = null, DateTime? clock = null)
     {
-        var page = await OpenPageAsync(problems, "/" + hash, phone);
+        var page = await OpenPageAsync(problems, "/" + hash, phone, options, clock);
         await page.WaitForSelectorAsync("#map[data-ready='1']");
         return page;
     }
@@ -102,10 +102,14 @@ public sealed class MapSite : IAsyncDisposable
         return await File.ReadAllBytesAsync((await download.PathAsync())!);
     }
 
-    /// <summary>Any page of the site (<c>/contribuer</c>…), watched like the map.</summary>
-    public async Task<IPage> OpenPageAsync(List<string> problems, string path, bool phone = false)
+    /// <summary>
+    /// Any page of the site (<c>/contribuer</c>…), watched like the map; <paramref name="options"/> replace the
+    /// desktop or phone ones (a time zone…), and <paramref name="clock"/> fixes the browser's clock (UTC).
+    /// </summary>
+    public async Task<IPage> OpenPageAsync(List<string> problems, string path, bool phone = false, BrowserNewContextOptions? options = null, DateTime? clock = null)
     {
-        var context = await Browser.NewContextAsync(phone ? Phone : Desktop);
+        var context = await Browser.NewContextAsync(options ?? (phone ? Phone : Desktop));
+        if (clock is { } t) await context.Clock.SetFixedTimeAsync(t);
         // The suite runs 4 test classes at once on 2 cores: a step that takes 1 s alone can take 20 s there
         // (the ATD journey: 12 s alone, 56 s in a full run). Bounds wide enough for a slower CI machine.
         context.SetDefaultTimeout(StepTimeoutMs);

@@ -12,6 +12,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 using Npgsql;
+using Observatoire.Api;
 using Observatoire.Contributions;
 using Observatoire.Tests.Infrastructure;
 
@@ -28,7 +29,7 @@ namespace Observatoire.Tests.Contributions;
 public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     const string Atd = "rennes-metropole";
-    static readonly string Today = ObservationWriter.Today.ToString("yyyy-MM-dd");
+    static readonly string Today = QueryParameters.Today.ToString("yyyy-MM-dd");
 
     HttpClient Client(string? key)
     {
@@ -154,7 +155,7 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.GetAsync("/api/contributor")).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await client.PostAsync("/api/observations", Json(new { collectivite = "COM-35238", observedOn = Today }))).StatusCode);
 
-        var (_, expired) = await ApiKeys.CreateAsync(db.DataSource, "expirée", Contributor.Admin, null, ObservationWriter.Today.AddDays(-1));
+        var (_, expired) = await ApiKeys.CreateAsync(db.DataSource, "expirée", Contributor.Admin, null, QueryParameters.Today.AddDays(-1));
         Assert.Equal(HttpStatusCode.Unauthorized, (await Client(expired).GetAsync("/api/contributor")).StatusCode);
 
         // The list names keys without showing them; only their hash is stored.
@@ -345,7 +346,7 @@ public sealed class ContributionApiTests(LoadedDatabase db) : IClassFixture<Load
     public async Task Two_editors_writing_the_same_collectivite_at_once_both_succeed_and_the_status_holds_both()
     {
         var keys = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => ApiKeys.CreateAsync(db.DataSource, $"éditeur {i}", Contributor.AtdEditor, Atd, null)));
-        var days = new[] { ObservationWriter.Today.AddDays(-2), ObservationWriter.Today.AddDays(-1) };
+        var days = new[] { QueryParameters.Today.AddDays(-2), QueryParameters.Today.AddDays(-1) };
         var answers = await Task.WhenAll(Enumerable.Range(0, 2).Select(i => Client(keys[i].Key).PostAsync("/api/observations",
             Json(new { collectivite = "COM-35066", observedOn = days[i].ToString("yyyy-MM-dd"), datasetsLocal = 20 + i }))));
         Assert.All(answers, a => Assert.Equal(HttpStatusCode.Created, a.StatusCode));

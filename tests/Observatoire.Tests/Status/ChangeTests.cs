@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Observatoire.Api;
 using Observatoire.Contributions;
 using Observatoire.Tests.Infrastructure;
 
@@ -17,7 +18,7 @@ namespace Observatoire.Tests.Status;
 /// </summary>
 public sealed class ChangeTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
-    static readonly string Today = ObservationWriter.Today.ToString("yyyy-MM-dd");
+    static readonly string Today = QueryParameters.Today.ToString("yyyy-MM-dd");
 
     async Task<long> WriteAsync(HttpClient client, object body)
     {

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Observatoire.Api;
 using Observatoire.Contributions;
 using Observatoire.Indicators;
 using Observatoire.Reference;
@@ -58,7 +59,7 @@ public sealed class NationalIndicatorTests(LoadedDatabase db) : IClassFixture<Lo
         var client = db.App.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer",
             (await ApiKeys.CreateAsync(db.DataSource, "indicateurs", Contributor.Admin, null, null)).Key);
-        var today = ObservationWriter.Today.ToString("yyyy-MM-dd");
+        var today = QueryParameters.Today.ToString("yyyy-MM-dd");
         foreach (var body in new object[]
         {
             new { collectivite = mgp, observedOn = today, datasetsLocal = 3 },

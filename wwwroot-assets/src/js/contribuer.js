@@ -3,7 +3,7 @@
 // records or corrects an observation, and reads what the audit log kept. The key stays in this tab
 // (sessionStorage) and only travels in the Authorization header.
 
-import { $, el, fill, nf, fmtDate } from './dom.js';
+import { $, el, fill, nf, fmtDate, todayInFrance } from './dom.js';
 import { sourceLabel } from './labels.js';
 
 const KEY = 'observatoire.cle';
@@ -114,8 +114,8 @@ async function select(id) {
   fill($('f-supersedes'), el('option', { value: '' }, 'aucune (nouvelle observation)'),
     history.filter((o) => !o.supersededBy && o.source === 'contribution').map((o) =>
       el('option', { value: String(o.id) }, 'n° ' + o.id + ' du ' + fmtDate(o.date))));
-  if (!$('f-date').value) $('f-date').value = new Date().toLocaleDateString('sv-SE'); // AAAA-MM-JJ, local day
-  $('f-date').max = new Date().toLocaleDateString('sv-SE');
+  if (!$('f-date').value) $('f-date').value = todayInFrance();
+  $('f-date').max = todayInFrance();
   fill($('obs-result'));
   $('sel-name').setAttribute('tabindex', '-1');
   $('sel-name').focus();

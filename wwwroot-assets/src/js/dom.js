@@ -46,6 +46,9 @@ export const nf = new Intl.NumberFormat('fr-FR');
 export const pf = new Intl.NumberFormat('fr-FR', { style: 'percent', maximumFractionDigits: 1 });
 const df = new Intl.DateTimeFormat('fr-FR', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 export const fmtDate = (iso) => (iso ? df.format(new Date(iso + 'T00:00:00Z')) : '');
+// Today in France (AAAA-MM-JJ), the server's « aujourd'hui » (QueryParameters.Today) whatever the
+// browser's time zone: a date the server would refuse as future is never offered.
+export const todayInFrance = () => new Date().toLocaleDateString('sv-SE', { timeZone: 'Europe/Paris' });
 export const plural = (n, one, many) => nf.format(n) + ' ' + (n > 1 ? many : one);
 
 export async function getJson(url) {

@@ -1,7 +1,7 @@
 // Observatoire open data des territoires — the map page. Native ES modules over Leaflet 1.9 and
 // Leaflet.VectorGrid (loaded before as classic scripts); every asset is served by the app itself (no
 // CDN, no basemap: the choropleth is the map). The view state lives in the URL hash (state.js).
-import { $, el, fill, fmtDate } from './dom.js';
+import { $, el, fill, fmtDate, todayInFrance } from './dom.js';
 import { state, readHash, writeHash, isWriting, filterQuery } from './state.js';
 import { map, PLACES, connect, loadAreas, syncTiles, syncAtd, syncLabels, updateLegend, updateFocusable, restyleSelection, updateDateBanner, mapFirstDrawn } from './layers.js';
 import { showCard, hideCard, connectCard } from './card.js';
@@ -58,7 +58,7 @@ function syncControls() {
   if (one) { own.value = state.atd; own.textContent = 'Périmètre de l’ATD ' + (atdName(state.atd) || state.atd); } else if (own) own.remove();
   atdPick.value = state.atd;
   $('f-obliged').checked = state.obliged; $('layer-atd').checked = state.atdl; $('layer-epci').checked = state.epci;
-  $('date').value = state.date; $('date').max = new Date().toISOString().slice(0, 10);
+  $('date').value = state.date; $('date').max = todayInFrance();
   if ($('date-pick').querySelector('option[value="' + state.date + '"]')) $('date-pick').value = state.date;
 }
 function refresh() {
