@@ -26,11 +26,17 @@ public sealed class AtdQueries(NpgsqlDataSource db)
             select a.id, a.name, a.kind, a.scale, a.perimeter_type, a.perimeter_codes, a.collectivite_id,
                    count(c.id), count(*) filter (where c.is_obliged), count(*) filter (where st.is_open),
                    count(*) filter (where c.is_obliged and st.is_open),
-                   array(select p.name from unnest(a.perimeter_codes) with ordinality u(code, i)
-                           join collectivite p on p.code = u.code and p.type = case a.perimeter_type
-                                when 'region' then 'REG' when 'departements' then 'DEP' when 'communes' then 'COM' end
-                                or (a.perimeter_type = 'epci' and p.siren = u.code and p.type = any(groupement_types()))
-                          order by u.i),
+                   -- The perimeter's names, by code or (EPCI) by SIREN: two joins, as one join on "code or siren"
+                   -- could only be a nested loop over every collectivité (270 of this query's 450 ms).
+                   array(select n.name from (
+                           select u.i, p.name from unnest(a.perimeter_codes) with ordinality u(code, i)
+                             join collectivite p on p.code = u.code
+                            where p.type = case a.perimeter_type when 'region' then 'REG' when 'departements' then 'DEP' when 'communes' then 'COM' end
+                           union all
+                           select u.i, p.name from unnest(a.perimeter_codes) with ordinality u(code, i)
+                             join collectivite p on p.siren = u.code::bpchar
+                            where a.perimeter_type = 'epci' and p.type = any(groupement_types())) n
+                          order by n.i),
                    a.seasons,
                    case when a.perimeter is not null then array[ST_XMin(a.perimeter), ST_YMin(a.perimeter), ST_XMax(a.perimeter), ST_YMax(a.perimeter)] end
               from atd a
