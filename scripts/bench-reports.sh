@@ -23,17 +23,22 @@ echo "# machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d:
 echo "# in-process, median of $RUNS after a warm-up"
 (cd "$REPO" && "${APP[@]}" report --bench "$RUNS")
 
-echo "# HTTP end-to-end (curl), median of $RUNS after a warm-up"
-(cd "$REPO" && "${APP[@]}" --urls "http://127.0.0.1:$PORT" >/dev/null 2>&1) &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
-for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.5; done
-for path in national.pdf national.xlsx; do
-  curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/reports/$path"   # warm-up
-  times=()
-  for _ in $(seq 1 "$RUNS"); do
-    times+=("$(curl -sf -o /tmp/bench-report.out -w '%{time_total}' "http://127.0.0.1:$PORT/api/reports/$path")")
+# HTTP end-to-end (curl), median of $RUNS after a warm-up: first with the report cache off (every
+# request builds and renders: the cost of a new report), then on (the same report again, from memory).
+for cache in 0 64; do
+  echo "# HTTP end-to-end (curl), Reports:CacheMegabytes=$cache, median of $RUNS after a warm-up"
+  (cd "$REPO" && Reports__CacheMegabytes=$cache "${APP[@]}" --urls "http://127.0.0.1:$PORT" >/dev/null 2>&1) &
+  SERVER=$!
+  trap 'kill $SERVER 2>/dev/null || true' EXIT
+  for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.5; done
+  for path in national.pdf national.xlsx; do
+    curl -sf -o /dev/null "http://127.0.0.1:$PORT/api/reports/$path"   # warm-up
+    times=()
+    for _ in $(seq 1 "$RUNS"); do
+      times+=("$(curl -sf -o /tmp/bench-report.out -w '%{time_total}' "http://127.0.0.1:$PORT/api/reports/$path")")
+    done
+    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    echo "http_cache${cache}_$path median_s=$median bytes=$(stat -c %s /tmp/bench-report.out)"
   done
-  median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "http_$path median_s=$median bytes=$(stat -c %s /tmp/bench-report.out)"
+  kill $SERVER; wait $SERVER 2>/dev/null || true
 done

@@ -28,6 +28,7 @@ builder.Services.AddIndicators();
 builder.Services.AddAtd();
 builder.Services.AddObservatoireOData(builder.Configuration);
 builder.Services.AddMap(builder.Configuration);
+builder.Services.AddReports();
 builder.Services.AddSecurityHeaders();
 builder.Services.AddContributorAuth(builder.Configuration);
 builder.Services.AddOverloadLimits(builder.Configuration);

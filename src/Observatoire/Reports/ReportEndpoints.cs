@@ -13,32 +13,33 @@ namespace Observatoire.Reports;
 /// </summary>
 public static class ReportEndpoints
 {
+    public static IServiceCollection AddReports(this IServiceCollection services) => services.AddSingleton<ReportCache>();
+
     public static IEndpointRouteBuilder MapReports(this IEndpointRouteBuilder app)
     {
         var g = app.MapGroup("/api/reports").WithTags("Rapports");
+        const string xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
         g.MapGet("/national.pdf", (HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
-            Run(req, db, null, m => Results.File(PdfReport.Render(m), "application/pdf", FileName(m, "pdf")), ct));
+            Run(req, db, null, "national.pdf", m => new(PdfReport.Render(m), "application/pdf", FileName(m, "pdf")), ct));
 
         g.MapGet("/national.xlsx", (HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
-            Run(req, db, null, m => Results.File(XlsxReport.Render(m),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", FileName(m, "xlsx")), ct));
+            Run(req, db, null, "national.xlsx", m => new(XlsxReport.Render(m), xlsx, FileName(m, "xlsx")), ct));
 
         g.MapGet("/atd/{id}.pdf", (string id, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
-            Run(req, db, id, m => Results.File(PdfReport.Render(m), "application/pdf", FileName(m, "pdf")), ct));
+            Run(req, db, id, "atd.pdf", m => new(PdfReport.Render(m), "application/pdf", FileName(m, "pdf")), ct));
 
         g.MapGet("/atd/{id}.xlsx", (string id, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
-            Run(req, db, id, m => Results.File(XlsxReport.Render(m),
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", FileName(m, "xlsx")), ct));
+            Run(req, db, id, "atd.xlsx", m => new(XlsxReport.Render(m), xlsx, FileName(m, "xlsx")), ct));
 
         g.MapGet("/charts/{chart}.{ext}", (string chart, string ext, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
         {
             if (!Charts.Names.Contains(chart) || ext is not ("png" or "svg"))
                 return Task.FromResult(Problems.Of(404, "Graphique inconnu",
                     $"Graphiques disponibles : {string.Join(", ", Charts.Names)}, en .png ou .svg (ex. /api/reports/charts/progress.svg)."));
-            return Run(req, db, null, m => ext == "png"
-                ? Results.File(Charts.Png(chart, m), "image/png")
-                : Results.Text(Charts.Svg(chart, m), "image/svg+xml", Encoding.UTF8), ct);
+            return Run(req, db, null, $"chart:{chart}.{ext}", m => ext == "png"
+                ? new(Charts.Png(chart, m), "image/png")
+                : new(Encoding.UTF8.GetBytes(Charts.Svg(chart, m)), "image/svg+xml; charset=utf-8"), ct);
         });
 
         g.MapGet("/{table}.csv", (string table, HttpRequest req, NpgsqlDataSource db, CancellationToken ct) =>
@@ -51,13 +52,13 @@ public static class ReportEndpoints
             var format = p.OneOf("format", ["fr", "rfc4180"]);
             if (!p.IsValid) return Task.FromResult(p.Problem());
             var dialect = format == "rfc4180" ? CsvDialect.Rfc4180 : CsvDialect.French;
-            return Run(req, db, null, m => Results.File(CsvReport.Render(ReportTables.Get(table, m), dialect),
+            return Run(req, db, null, $"csv:{table}:{dialect}", m => new(CsvReport.Render(ReportTables.Get(table, m), dialect),
                 "text/csv; charset=utf-8", FileName(m, "csv", table)), ct);
         });
         return app;
     }
 
-    static async Task<IResult> Run(HttpRequest req, NpgsqlDataSource db, string? pathAtd, Func<ReportModel, IResult> render, CancellationToken ct)
+    static async Task<IResult> Run(HttpRequest req, NpgsqlDataSource db, string? pathAtd, string variant, Func<ReportModel, RenderedReport> render, CancellationToken ct)
     {
         var p = new QueryParameters(req.Query);
         var date = p.Date();
@@ -67,10 +68,13 @@ public static class ReportEndpoints
         if (!p.IsValid) return p.Problem();
         if (pathAtd is not null && atd is not null && atd != pathAtd)
             return Problems.BadParameter($"paramètre « atd » = « {atd} » : l'ATD est déjà celui du chemin (« {pathAtd} »).");
+        var request = new ReportRequest(date, region, pathAtd ?? atd, since);
         try
         {
-            var model = await new ReportModelBuilder(db).BuildAsync(new ReportRequest(date, region, pathAtd ?? atd, since), ct);
-            return render(model);
+            var cache = req.HttpContext.RequestServices.GetRequiredService<ReportCache>();
+            var report = await cache.GetOrRenderAsync(variant, request,
+                async () => render(await new ReportModelBuilder(db).BuildAsync(request, ct)), ct);
+            return report.ToResult();
         }
         catch (ReportInputException e)
         {
