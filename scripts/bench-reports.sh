@@ -27,7 +27,8 @@ echo "# in-process, median of $RUNS after a warm-up"
 # request builds and renders: the cost of a new report), then on (the same report again, from memory).
 for cache in 0 64; do
   echo "# HTTP end-to-end (curl), Reports:CacheMegabytes=$cache, median of $RUNS after a warm-up"
-  (cd "$REPO" && Reports__CacheMegabytes=$cache "${APP[@]}" --urls "http://127.0.0.1:$PORT" >/dev/null 2>&1) &
+  # exec: $! is then the server itself, which kill stops (not a subshell that would leave it running).
+  (cd "$REPO" && exec env Reports__CacheMegabytes=$cache "${APP[@]}" --urls "http://127.0.0.1:$PORT" >/dev/null 2>&1) &
   SERVER=$!
   trap 'kill $SERVER 2>/dev/null || true' EXIT
   for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.5; done
