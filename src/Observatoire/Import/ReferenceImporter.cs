@@ -74,16 +74,23 @@ public sealed class ReferenceImporter(NpgsqlDataSource db, TextWriter log)
 
         Step("Mise à jour des collectivités (ajouts, changements, retraits)");
         var cols = "siren, code, type, name, population, population_band, departement_code, region_code, epci_siren, ept_siren, zone, is_overseas_collectivity, member_count, has_geometry, search_name, vintage";
-        var set = string.Join(", ", cols.Split(", ").Select(c => $"{c} = excluded.{c}"));
+        // An existing row is rewritten only when one of its columns changed (a forced re-import of the same
+        // files rewrote all 36,362 rows twice, bloating the table and its indexes), and never for
+        // has_geometry, which the geometry step below sets (it was reset here, then set back there).
+        var updated = cols.Split(", ").Where(c => c != "has_geometry").ToList();
+        var set = string.Join(", ", updated.Select(c => $"{c} = excluded.{c}"));
+        var changed = $"({string.Join(", ", updated.Select(c => "collectivite." + c))}) is distinct from ({string.Join(", ", updated.Select(c => "excluded." + c))})";
         await conn.ExecAsync($"""
             delete from collectivite c where not exists (select 1 from stage_collectivite s where s.id = c.id);
             insert into collectivite (id, {cols})
               select id, {cols.Replace("search_name", "search_key(name)").Replace("population_band", "population_band(population)")} from stage_collectivite
-              on conflict (id) do update set {set};
+              on conflict (id) do update set {set} where {changed};
             select refresh_obligation();
             select refresh_national_figures();
-            delete from former_commune;
-            insert into former_commune select distinct * from stage_former;
+            -- The former communes that changed only (most years: none).
+            delete from former_commune f
+             where not exists (select 1 from stage_former s where (s.code, s.kind, s.name, s.current_code) is not distinct from (f.code, f.kind, f.name, f.current_code));
+            insert into former_commune select * from stage_former except select * from former_commune;
             -- Fresh statistics for the unions' joins (a first load into empty tables had none: 41 s instead of 23).
             analyze collectivite; analyze former_commune;
             """, ct);
