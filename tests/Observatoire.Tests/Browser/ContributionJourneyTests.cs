@@ -110,6 +110,25 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_editor_in_reunion_after_midnight_is_offered_the_french_day_the_server_accepts()
+    {
+        // 21:30 UTC on 30 November: 01:30 on 1 December in Réunion (UTC+4), still 30 November in Paris, the day
+        // the server calls today (QueryParameters.Today): the form proposes it, never the browser's next day.
+        var instant = new DateTime(2026, 11, 30, 21, 30, 0, DateTimeKind.Utc);
+        Assert.Equal(new DateOnly(2026, 11, 30), QueryParameters.TodayAt(instant));
+        var (_, key) = await ApiKeys.CreateAsync(db.DataSource, "ATD Rennes (La Réunion)", Contributor.AtdEditor, Atd, null);
+        var reunion = new BrowserNewContextOptions(MapSite.Desktop) { TimezoneId = "Indian/Reunion" };
+        var page = await site.OpenPageAsync(problems, "/contribuer", options: reunion, clock: instant);
+        await page.FillAsync("#key-input", key);
+        await page.ClickAsync("#key-form button");
+        await page.Locator("#todo-list li button").First.ClickAsync();
+        await page.WaitForSelectorAsync("#selected:not([hidden])");
+        Assert.Equal("2026-11-30", await page.InputValueAsync("#f-date"));
+        Assert.Equal("2026-11-30", await page.GetAttributeAsync("#f-date", "max"));
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task A_visitor_without_a_key_sees_no_form_and_a_wrong_key_is_refused_in_french()
     {
         var page = await site.OpenPageAsync(problems, "/contribuer", phone: true);
