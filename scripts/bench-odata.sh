@@ -7,6 +7,8 @@
 #   OBS_BENCH_DB      base chargée à utiliser (défaut : obs_bench_odata, créée et chargée au besoin)
 #   OBS_BENCH_WARMUP  chauffe de chaque scénario OData avant toute mesure (défaut : 30s)
 #   OBS_BENCH_PLAIN_PAGES=false  sans le chemin rapide des pages simples (OData:PlainPageWriter), pour comparer
+#   OBS_BENCH_ODATA_CACHE=false  sans le cache des réponses par version des données (OData:CacheResponses) :
+#                                chaque requête est calculée (avec le cache, seul « odata-newurl » l'est)
 source "$(dirname "$0")/lib.sh"
 DURATION="${1:-20s}"
 # The runtime's tiered JIT (tier 0, then instrumented, then optimised with dynamic PGO) needs
@@ -35,7 +37,7 @@ export RateLimits__PerClient=false     # wrk is one client: measure the endpoint
 
 say "Démarrage de l'application (port $PORT)…"
 ConnectionStrings__Observatoire="$CS" Benchmark__SqlFloor=true Logging__LogLevel__Default=Warning \
-  OData__PlainPageWriter="${OBS_BENCH_PLAIN_PAGES:-true}" dotnet "$APP" --urls "http://127.0.0.1:$PORT" >/tmp/bench-odata-app.log 2>&1 &
+  OData__PlainPageWriter="${OBS_BENCH_PLAIN_PAGES:-true}" OData__CacheResponses="${OBS_BENCH_ODATA_CACHE:-true}" dotnet "$APP" --urls "http://127.0.0.1:$PORT" >/tmp/bench-odata-app.log 2>&1 &
 APP_PID=$!
 trap 'kill $APP_PID 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -sf "http://127.0.0.1:$PORT/health" >/dev/null && break; sleep 0.5; done
@@ -67,6 +69,9 @@ run() { # name url [lua]
 # an index, 0.4 → 2 ms in PostgreSQL: the scenario measured more SQL, not only a new URL.)
 NEWURL_LUA=$(mktemp --suffix .lua)
 { cat "$LUA"; cat <<'LUAEOF'
+-- Each thread (and each run: the warm-up, then the measure) draws its own orders: with the same
+-- seed everywhere, the measured run would repeat the warm-up's URLs, which the response cache holds.
+init = function(args) math.randomseed(os.time() + math.floor(os.clock() * 1e6) + (tonumber(tostring({}):match("0x(%x+)"), 16) or 0) % 1000003) end
 local cols = {"Id","Siren","Code","Type","Name","Population","PopulationBand","DepartementCode","RegionCode","EpciSiren","IsObliged","IsOpen","FirstSeenOpen","DatasetCount","AtdCount"}
 request = function()
   for i = #cols, 2, -1 do local j = math.random(i); cols[i], cols[j] = cols[j], cols[i] end
@@ -86,7 +91,7 @@ wrk -t2 -c10 -d5s "$B/bench/floor/page" >/dev/null
 wrk -t2 -c10 -d5s "$B/bench/floor/groupby" >/dev/null
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), RAM $(free -h | awk '/Mem:/{print $2}'); load average before the run $LOAD_BEFORE"
-echo "wrk -t2 -c10 -d$DURATION (after warming every scenario: $WARMUP per OData one), app in Release, pool of 20, same machine as PostgreSQL, OData:PlainPageWriter=${OBS_BENCH_PLAIN_PAGES:-true}"
+echo "wrk -t2 -c10 -d$DURATION (after warming every scenario: $WARMUP per OData one), app in Release, pool of 20, same machine as PostgreSQL, OData:PlainPageWriter=${OBS_BENCH_PLAIN_PAGES:-true}, OData:CacheResponses=${OBS_BENCH_ODATA_CACHE:-true}"
 run odata-page   "$PAGE"
 run odata-newurl  "$PAGE" "$NEWURL_LUA"
 run floor-page   "$B/bench/floor/page"

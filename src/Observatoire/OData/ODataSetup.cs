@@ -46,6 +46,8 @@ public static class ODataSetup
             // Tests register an interceptor to see every SQL statement an OData request sends.
             .AddInterceptors(sp.GetServices<IDbCommandInterceptor>()));
         services.AddSingleton<PlainPageWriter>();
+        services.AddOutputCache(o => o.AddPolicy(ODataCachePolicy.Name,
+            new ODataCachePolicy(config.GetValue("OData:CacheResponses", true), Math.Max(1, config.GetValue("Map:OutputCacheMinutes", 60)))));
         services.AddControllers().AddOData(o =>
         {
             o.Select().Filter().OrderBy().Expand().Count().SetMaxTop(MaxTop)
@@ -82,7 +84,7 @@ public static class ODataSetup
             if (ctx.Response.StatusCode >= 400 && !ctx.Response.HasStarted && ctx.Response.ContentType is null)
                 await ODataErrors.WriteAsync(ctx, ODataErrors.ForStatus(ctx.Response.StatusCode));
         }));
-        app.MapControllers();
+        app.MapControllers().CacheOutput(ODataCachePolicy.Name);
         if (app.Configuration.GetValue("Benchmark:SqlFloor", false)) app.MapSqlFloor();
         return app;
     }

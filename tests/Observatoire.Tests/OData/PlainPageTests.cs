@@ -18,8 +18,15 @@ namespace Observatoire.Tests.OData;
 /// leaves to the library. Bodies must be equal byte for byte. The service's meter tells which path
 /// answered. Values themselves are checked against SQL by the other OData tests.
 /// </summary>
-public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedDatabase>
+public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedDatabase>, IAsyncLifetime
 {
+    // The pages are counted as they are written: without the response cache, which may already hold
+    // these answers from another class's requests to the shared app.
+    readonly WebApplicationFactory<Program> app = db.App.WithWebHostBuilder(b => b.UseSetting("OData:CacheResponses", "false"));
+
+    public Task InitializeAsync() => Task.CompletedTask;
+    public Task DisposeAsync() => app.DisposeAsync().AsTask();
+
     const string LibraryAccept = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false";
     const string PowerBiAccept = "application/json;odata.metadata=minimal;q=1.0,application/json;odata=minimalmetadata;q=0.9,application/atomsvc+xml;q=0.8,application/atom+xml;q=0.8,application/xml;q=0.7,text/plain;q=0.7";
 
@@ -66,8 +73,8 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
     [Fact]
     public async Task Plain_pages_come_from_the_fast_path_byte_for_byte_as_the_library_writes_them()
     {
-        using var pages = new PlainPageCount(db.App.Services);
-        var http = db.App.CreateClient();
+        using var pages = new PlainPageCount(app.Services);
+        var http = app.CreateClient();
         var failures = new List<string>();
         var nextLinks = 0;
         foreach (var (url, accept, maxPageSize) in PlainRequests)
@@ -91,8 +98,8 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
     [Fact]
     public async Task Requests_the_fast_path_does_not_cover_are_answered_by_the_library()
     {
-        using var pages = new PlainPageCount(db.App.Services);
-        var http = db.App.CreateClient();
+        using var pages = new PlainPageCount(app.Services);
+        var http = app.CreateClient();
         foreach (var (url, accept, header) in LibraryRequests)
         {
             using var req = new HttpRequestMessage(HttpMethod.Get, url);
@@ -111,13 +118,14 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
         await using var off = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b
             .UseSetting("ConnectionStrings:Observatoire", db.ConnectionString)
             .UseSetting("OData:RequestBudgetSeconds", "120")
+            .UseSetting("OData:CacheResponses", "false")
             .UseSetting("OData:PlainPageWriter", "false"));
         using var offPages = new PlainPageCount(off.Services);
-        using var onPages = new PlainPageCount(db.App.Services);
+        using var onPages = new PlainPageCount(app.Services);
         foreach (var (url, accept, maxPageSize) in PlainRequests.Take(3))
         {
             var (_, library) = await GetAsync(off.CreateClient(), url, accept, maxPageSize);
-            var (_, fast) = await GetAsync(db.App.CreateClient(), url, accept, maxPageSize);
+            var (_, fast) = await GetAsync(app.CreateClient(), url, accept, maxPageSize);
             Assert.Equal(library, fast);
         }
         Assert.Equal(0, offPages.Value);

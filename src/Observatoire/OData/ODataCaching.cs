@@ -1,0 +1,58 @@
+using System.Globalization;
+using Microsoft.AspNetCore.OutputCaching;
+using Microsoft.Net.Http.Headers;
+using Observatoire.Api;
+using Observatoire.Map;
+
+namespace Observatoire.OData;
+
+/// <summary>
+/// OData answers kept in the ASP.NET output cache per data release, as the map's are (<see cref="MapCache"/>):
+/// Excel and Power BI send the same queries at every refresh, and between two releases the answer is the
+/// same bytes. The entry is the exact request: path and query string compared as sent (key values and
+/// literals are case-sensitive, so the cache's own case-insensitive key is not enough), the headers the
+/// OData writer reads (metadata level, Prefer, versions, compression), the release and the French day
+/// (<c>CollectiviteStatuses</c> and the <c>StatusOn</c> defaults read it). Only complete 200 answers are
+/// kept; the audit log and any request carrying credentials never are. OData:CacheResponses=false turns
+/// it off (scripts/bench-odata.sh measures both).
+/// </summary>
+public sealed class ODataCachePolicy(bool enabled, int minutes) : IOutputCachePolicy
+{
+    public const string Name = "odata";
+
+    static readonly string[] Headers =
+        [HeaderNames.Accept, HeaderNames.AcceptCharset, HeaderNames.AcceptEncoding, "Prefer", "OData-MaxVersion", "OData-Version"];
+
+    public async ValueTask CacheRequestAsync(OutputCacheContext context, CancellationToken ct)
+    {
+        var req = context.HttpContext.Request;
+        // ODataGuard has already turned HEAD into GET, so both share the entry.
+        var cacheable = enabled && HttpMethods.IsGet(req.Method)
+            && !req.Headers.ContainsKey(HeaderNames.Authorization)
+            && !(req.Path.Value ?? "").StartsWith("/odata/AuditEntries", StringComparison.OrdinalIgnoreCase);
+        context.EnableOutputCaching = true;
+        context.AllowCacheLookup = cacheable;
+        context.AllowCacheStorage = cacheable;
+        context.AllowLocking = true;   // ten clients asking the same aggregate compute it once
+        if (!cacheable) return;
+        var vary = context.CacheVaryByRules;
+        vary.HeaderNames = Headers;
+        vary.VaryByValues["path"] = req.Path.Value ?? "";
+        vary.VaryByValues["query"] = req.QueryString.Value ?? "";
+        var release = await context.HttpContext.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
+        vary.VaryByValues["release"] = release.ToString(CultureInfo.InvariantCulture);
+        vary.VaryByValues["today"] = QueryParameters.Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        context.ResponseExpirationTimeSpan = TimeSpan.FromMinutes(minutes);
+        context.Tags.Add(MapCache.Tag);
+    }
+
+    public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken ct) => ValueTask.CompletedTask;
+
+    public ValueTask ServeResponseAsync(OutputCacheContext context, CancellationToken ct)
+    {
+        var res = context.HttpContext.Response;
+        if (res.StatusCode != StatusCodes.Status200OK || res.Headers.SetCookie.Count > 0)
+            context.AllowCacheStorage = false;
+        return ValueTask.CompletedTask;
+    }
+}
