@@ -1,9 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.AspNetCore.Mvc.Testing;
-using Npgsql;
-using Observatoire.Data;
-using Observatoire.Map;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.OData;
@@ -16,41 +12,10 @@ namespace Observatoire.Tests.OData;
 /// </summary>
 public sealed class ODataCacheTests : IAsyncLifetime
 {
-    string connectionString = null!;
-    NpgsqlDataSource db = null!;
-    WebApplicationFactory<Program> app = null!;
+    ReleaseScenario data = null!;
 
-    public async Task InitializeAsync()
-    {
-        connectionString = await TemplateDatabases.CopyOfReferenceAsync("odata-cache");
-        db = Database.CreateDataSource(connectionString);
-        app = TestApp.On(connectionString);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await app.DisposeAsync();
-        await db.DisposeAsync();
-        await TestEnvironment.DropDatabaseAsync(connectionString);
-    }
-
-    /// <summary>A commune seen open on 2022-10-19, written as the status import writes it.</summary>
-    async Task OpenOnAsync(string communeCode)
-    {
-        await using var cmd = db.CreateCommand("""
-            insert into observation (subject_key, collectivite_id, observed_on, source, is_listed, match_method)
-            select siren, id, date '2022-10-19', 'odf-2022-10-19', true, 'siren' from collectivite where type = 'COM' and code = $1
-            """);
-        cmd.Parameters.AddWithValue(communeCode);
-        Assert.Equal(1, await cmd.ExecuteNonQueryAsync());
-    }
-
-    async Task ReleaseAsync()
-    {
-        await using var cmd = db.CreateCommand("insert into data_release (kind, vintage, checksum) values ('status', '2022-10-19', md5(random()::text))");
-        await cmd.ExecuteNonQueryAsync();
-        await MapCache.EvictAsync(app.Services);
-    }
+    public async Task InitializeAsync() => data = await ReleaseScenario.StartAsync("odata-cache");
+    public Task DisposeAsync() => data.DisposeAsync().AsTask();
 
     static async Task<long> CountAsync(HttpClient client, string url)
     {
@@ -61,27 +26,27 @@ public sealed class ODataCacheTests : IAsyncLifetime
     [Fact]
     public async Task An_answer_comes_from_memory_until_the_next_release_and_only_for_the_same_request()
     {
-        var client = app.CreateClient();
+        var client = data.App.CreateClient();
         const string open = "/odata/Collectivites?$filter=Type eq 'COM' and IsOpen&$count=true&$select=Id";
-        await OpenOnAsync("35238"); // Rennes
-        await ReleaseAsync();
+        await data.OpenOnAsync("35238"); // Rennes
+        await data.ReleaseAsync();
         Assert.Equal(1, await CountAsync(client, open));
 
         // Brest written behind the service's back, without a release: the same request is the answer in
         // memory; another request (one more option) is computed and sees it.
-        await OpenOnAsync("29019");
+        await data.OpenOnAsync("29019");
         Assert.Equal(1, await CountAsync(client, open));
         Assert.Equal(2, await CountAsync(client, open + "&$top=5"));
 
         // The next release shows Brest to the first request too.
-        await ReleaseAsync();
+        await data.ReleaseAsync();
         Assert.Equal(2, await CountAsync(client, open));
     }
 
     [Fact]
     public async Task Requests_that_differ_only_in_case_or_metadata_level_get_their_own_answer()
     {
-        var client = app.CreateClient();
+        var client = data.App.CreateClient();
         using (var hit = await client.GetAsync("/odata/Collectivites('COM-35238')?$select=Name"))
         {
             Assert.Equal(HttpStatusCode.OK, hit.StatusCode);
