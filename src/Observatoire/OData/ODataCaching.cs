@@ -13,8 +13,9 @@ namespace Observatoire.OData;
 /// literals are case-sensitive, so the cache's own case-insensitive key is not enough), the headers the
 /// OData writer reads (metadata level, Prefer, versions, compression), the release and the French day
 /// (<c>CollectiviteStatuses</c> and the <c>StatusOn</c> defaults read it). Only complete 200 answers are
-/// kept; the audit log and any request carrying credentials never are. OData:CacheResponses=false turns
-/// it off (scripts/bench-odata.sh measures both).
+/// kept; the audit log and any request carrying credentials never are. Memory is bounded with the map's
+/// entries by the output cache's size limit (100 MB, least recently used first out). OData:CacheResponses=false
+/// turns it off (scripts/bench-odata.sh measures both).
 /// </summary>
 public sealed class ODataCachePolicy(bool enabled, int minutes) : IOutputCachePolicy
 {
