@@ -100,6 +100,18 @@ public static class MapCache
         if (http.Features.Get<IOutputCacheFeature>() is { } f) f.Context.AllowCacheStorage = false;
     }
 
+    /// <summary>
+    /// What makes an output cache entry one release's (the map's and OData's policies): the release is part of
+    /// the key, the entry lives <paramref name="minutes"/> at most and carries <see cref="Tag"/> for eviction.
+    /// </summary>
+    public static async ValueTask KeepPerReleaseAsync(OutputCacheContext context, int minutes, CancellationToken ct)
+    {
+        var release = await context.HttpContext.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
+        context.CacheVaryByRules.VaryByValues["release"] = release.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        context.ResponseExpirationTimeSpan = TimeSpan.FromMinutes(minutes);
+        context.Tags.Add(Tag);
+    }
+
     /// <summary>Output cache policy of the map endpoints (see the class summary).</summary>
     sealed class ReleasePolicy : IOutputCachePolicy
     {
@@ -120,10 +132,7 @@ public static class MapCache
             // a recomputation each (issue #14). A new parameter of a cached endpoint must be added here.
             context.CacheVaryByRules.QueryKeys = QueryKeys;
             context.CacheVaryByRules.HeaderNames = "Accept-Encoding";
-            var release = await context.HttpContext.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
-            context.CacheVaryByRules.VaryByValues["release"] = release.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            context.ResponseExpirationTimeSpan = TimeSpan.FromMinutes(options.OutputCacheMinutes);
-            context.Tags.Add(Tag);
+            await KeepPerReleaseAsync(context, options.OutputCacheMinutes, ct);
         }
 
         public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken ct) => ValueTask.CompletedTask;

@@ -40,11 +40,8 @@ public sealed class ODataCachePolicy(bool enabled, int minutes) : IOutputCachePo
         vary.HeaderNames = Headers;
         vary.VaryByValues["path"] = req.Path.Value ?? "";
         vary.VaryByValues["query"] = req.QueryString.Value ?? "";
-        var release = await context.HttpContext.RequestServices.GetRequiredService<DataReleaseClock>().CurrentAsync(ct);
-        vary.VaryByValues["release"] = release.ToString(CultureInfo.InvariantCulture);
         vary.VaryByValues["today"] = QueryParameters.Today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-        context.ResponseExpirationTimeSpan = TimeSpan.FromMinutes(minutes);
-        context.Tags.Add(MapCache.Tag);
+        await MapCache.KeepPerReleaseAsync(context, minutes, ct);
     }
 
     public ValueTask ServeFromCacheAsync(OutputCacheContext context, CancellationToken ct) => ValueTask.CompletedTask;
