@@ -22,8 +22,8 @@ public sealed class ChangesJourneyTests(LoadedDatabase db) : IAsyncLifetime
     MapSite site = null!;
     readonly List<string> problems = [];
 
-    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
-    public async Task DisposeAsync() => await site.DisposeAsync();
+    public async Task InitializeAsync() => site = await db.SiteAsync();
+    public async Task DisposeAsync() => await site.CloseContextsAsync();
 
     [Theory]
     [InlineData(false)]
@@ -126,8 +126,8 @@ public sealed class RadarJourneyTests(LoadedDatabase db) : IClassFixture<LoadedD
     MapSite site = null!;
     readonly List<string> problems = [];
 
-    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
-    public async Task DisposeAsync() => await site.DisposeAsync();
+    public async Task InitializeAsync() => site = await db.SiteAsync();
+    public async Task DisposeAsync() => await site.CloseContextsAsync();
 
     [Fact]
     public async Task A_new_edition_without_some_collectivites_lists_exactly_them_in_one_click()

@@ -17,8 +17,8 @@ public sealed class ContributionJourneyTests(LoadedDatabase db) : IClassFixture<
     MapSite site = null!;
     readonly List<string> problems = [];
 
-    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
-    public async Task DisposeAsync() => await site.DisposeAsync();
+    public async Task InitializeAsync() => site = await db.SiteAsync();
+    public async Task DisposeAsync() => await site.CloseContextsAsync();
 
     [Fact]
     public async Task An_atd_editor_records_an_observation_and_sees_its_todo_list_audit_and_map_change()

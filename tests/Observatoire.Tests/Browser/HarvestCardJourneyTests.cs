@@ -20,10 +20,10 @@ public sealed class HarvestCardJourneyTests(LoadedDatabase db) : IClassFixture<L
         var file = Path.Combine(TestEnvironment.RepoRoot, "tests", "Observatoire.Tests", "Status", "TestData", "datagouv-organisations-2022-11-15.csv");
         await new DataGouvHarvest(db.DataSource, TextWriter.Null) { Guards = new ImportGuardOptions { AcceptLargeChange = true } }
             .ImportAsync(file, new DateOnly(2022, 11, 15));
-        site = await MapSite.StartAsync(db);
+        site = await db.SiteAsync();
     }
 
-    public async Task DisposeAsync() => await site.DisposeAsync();
+    public async Task DisposeAsync() => await site.CloseContextsAsync();
 
     [Fact]
     public async Task The_card_shows_both_sources_and_which_decides()

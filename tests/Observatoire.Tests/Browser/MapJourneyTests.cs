@@ -23,8 +23,8 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
     readonly List<string> problems = [];
     static readonly CultureInfo Fr = CultureInfo.GetCultureInfo("fr-FR");
 
-    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
-    public async Task DisposeAsync() => await site.DisposeAsync();
+    public async Task InitializeAsync() => site = await db.SiteAsync();
+    public async Task DisposeAsync() => await site.CloseContextsAsync();
 
     static string Digits(string s) => NonDigits().Replace(s, "");
     static string FrDate(DateOnly d) => d.ToString("d MMMM yyyy", Fr);

@@ -16,8 +16,8 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
     MapSite site = null!;
     readonly List<string> errors = [];
 
-    public async Task InitializeAsync() => site = await MapSite.StartAsync(db);
-    public async Task DisposeAsync() => await site.DisposeAsync();
+    public async Task InitializeAsync() => site = await db.SiteAsync();
+    public async Task DisposeAsync() => await site.CloseContextsAsync();
 
     Task<IPage> OpenAsync(string hash = "", bool phone = false, BrowserNewContextOptions? options = null, DateTime? clock = null)
         => site.OpenAsync(errors, hash, phone, options, clock);

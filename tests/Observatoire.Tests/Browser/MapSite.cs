@@ -9,8 +9,13 @@ namespace Observatoire.Tests.Browser;
 
 /// <summary>
 /// The application on a real Kestrel port (a browser cannot reach WebApplicationFactory's in-memory
-/// TestServer) over the loaded test database, and Debian's Chromium driven by Playwright. Playwright
+/// TestServer) over a loaded test database, and Debian's Chromium driven by Playwright. Playwright
 /// cannot download its browsers here: <c>apt-get install -y chromium</c> (scripts/test.sh does it).
+/// One site per database (<see cref="TestDatabase.SiteAsync"/>), kept for the classes on it, and one
+/// Chromium for the whole run: each page opens in a context of its own, closed when its test ends
+/// (<see cref="CloseContextsAsync"/>). Starting an application, a Playwright driver and a Chromium for
+/// every test cost about a third of the browser tests' CPU time, and a fresh application recomputed
+/// every cached answer the page asks for.
 /// </summary>
 public sealed class MapSite : IAsyncDisposable
 {
@@ -18,21 +23,16 @@ public sealed class MapSite : IAsyncDisposable
     public string BaseUrl { get; }
     public IBrowser Browser { get; }
     readonly WebApplicationFactory<Program> app;
-    readonly IPlaywright playwright;
+    readonly List<IBrowserContext> contexts = [];
 
-    MapSite(string baseUrl, WebApplicationFactory<Program> app, IPlaywright playwright, IBrowser browser)
+    MapSite(string baseUrl, WebApplicationFactory<Program> app, IBrowser browser)
     {
-        BaseUrl = baseUrl; this.app = app; this.playwright = playwright; Browser = browser;
+        BaseUrl = baseUrl; this.app = app; Browser = browser;
     }
 
-    public static async Task<MapSite> StartAsync(LoadedDatabase db)
+    /// <summary>The run's Chromium, launched at first use and closed at the end of the run (<see cref="TestRun"/>).</summary>
+    static readonly Lazy<Task<IBrowser>> Chromium = new(async () =>
     {
-        var port = FreePort();
-        // TestApp.On: the tests' settings, among them OData's wide time budget (the production 10 s
-        // answered a journey's table 503 when a full run loaded the machine).
-        var app = TestApp.On(db.ConnectionString, b => b.UseSetting("Urls", $"http://127.0.0.1:{port}"));
-        app.UseKestrel(port);
-        app.StartServer();
         var playwright = await Playwright.CreateAsync();
         var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -41,7 +41,20 @@ public sealed class MapSite : IAsyncDisposable
             // Keep Chromium off the (closed) network: no update checks, no field trials.
             Args = ["--disable-background-networking", "--disable-component-update", "--no-sandbox", "--lang=fr-FR"],
         });
-        return new MapSite($"http://localhost:{port}", app, playwright, browser);
+        TestRun.DisposeAtEnd(async () => { await browser.DisposeAsync(); playwright.Dispose(); });
+        return browser;
+    });
+
+    /// <summary>Starts the application on <paramref name="db"/>; use <see cref="TestDatabase.SiteAsync"/>, which keeps one per database.</summary>
+    internal static async Task<MapSite> StartAsync(TestDatabase db)
+    {
+        var port = FreePort();
+        // TestApp.On: the tests' settings, among them OData's wide time budget (the production 10 s
+        // answered a journey's table 503 when a full run loaded the machine).
+        var app = TestApp.On(db.ConnectionString, b => b.UseSetting("Urls", $"http://127.0.0.1:{port}"));
+        app.UseKestrel(port);
+        app.StartServer();
+        return new MapSite($"http://localhost:{port}", app, await Chromium.Value);
     }
 
     /// <summary>A free loopback port for a server a test starts.</summary>
@@ -109,6 +122,7 @@ public sealed class MapSite : IAsyncDisposable
     public async Task<IPage> OpenPageAsync(List<string> problems, string path, bool phone = false, BrowserNewContextOptions? options = null, DateTime? clock = null)
     {
         var context = await Browser.NewContextAsync(options ?? (phone ? Phone : Desktop));
+        lock (contexts) contexts.Add(context);
         if (clock is { } t) await context.Clock.SetFixedTimeAsync(t);
         // The suite runs 4 test classes at once on 2 cores: a step that takes 1 s alone can take 20 s there
         // (the ATD journey: 12 s alone, 56 s in a full run). Bounds wide enough for a slower CI machine.
@@ -159,10 +173,17 @@ public sealed class MapSite : IAsyncDisposable
         Assert.Fail($"Condition jamais remplie en {StepTimeoutMs / 1000} s : " + condition);
     }
 
+    /// <summary>Closes the pages this site opened (a test's DisposeAsync): a page left open keeps running beside the next tests.</summary>
+    public async Task CloseContextsAsync()
+    {
+        IBrowserContext[] open;
+        lock (contexts) { open = [.. contexts]; contexts.Clear(); }
+        foreach (var c in open) await c.CloseAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
-        await Browser.DisposeAsync();
-        playwright.Dispose();
+        await CloseContextsAsync();
         await app.DisposeAsync();
     }
 }

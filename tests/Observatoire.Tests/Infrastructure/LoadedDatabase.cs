@@ -13,6 +13,7 @@ public abstract class TestDatabase : IAsyncLifetime
     public string ConnectionString { get; private set; } = "";
     public NpgsqlDataSource DataSource { get; private set; } = null!;
     WebApplicationFactory<Program>? factory;
+    Lazy<Task<Browser.MapSite>>? site;
 
     protected abstract Task<(string ConnectionString, NpgsqlDataSource DataSource)> OpenAsync();
 
@@ -20,6 +21,12 @@ public abstract class TestDatabase : IAsyncLifetime
 
     /// <summary>The application, in-process, on this database.</summary>
     public WebApplicationFactory<Program> App => factory ??= TestApp.On(ConnectionString);
+
+    /// <summary>
+    /// The application on a real port with the run's Chromium, for the browser tests: one per database,
+    /// started at first use and kept for every class on it (their tests run one after the other).
+    /// </summary>
+    public Task<Browser.MapSite> SiteAsync() => (site ??= new(() => Browser.MapSite.StartAsync(this))).Value;
 
     public async Task<T> ScalarAsync<T>(string sql, params object[] args)
     {
@@ -47,6 +54,7 @@ public abstract class TestDatabase : IAsyncLifetime
 
     public virtual async Task DisposeAsync()
     {
+        if (site is { IsValueCreated: true }) await (await site.Value).DisposeAsync();
         if (factory is not null) await factory.DisposeAsync();
     }
 }
