@@ -57,17 +57,18 @@ sealed class EntityPathsConvention : IODataControllerActionConvention
 /// <summary>Set(key)/Property[/$value|/$count] and Set(key)/Navigation[/$count], each as one SQL statement.</summary>
 public sealed class EntityPathsController(ODataDb db) : ODataController
 {
-    static readonly Dictionary<string, Func<ODataDb, IQueryable>> Sets = new()
+    /// <summary>Each set, given the key looked up (the comparison of CollectiviteChanges is computed for that collectivité only).</summary>
+    static readonly Dictionary<string, Func<ODataDb, object, IQueryable>> Sets = new()
     {
-        ["Collectivites"] = d => d.Collectivites,
-        ["Observations"] = d => d.Observations,
-        ["Platforms"] = d => d.Platforms,
-        ["Atds"] = d => d.Atds,
-        ["AssociatedActors"] = d => d.AssociatedActors,
-        ["Milestones"] = d => d.Milestones,
-        ["CollectiviteStatuses"] = d => d.StatusOn(QueryParameters.Today),
-        ["CollectiviteChanges"] = d => d.LatestChanges(),
-        ["AuditEntries"] = d => d.AuditEntries,   // administrators only: ODataGuard refuses the others first
+        ["Collectivites"] = (d, _) => d.Collectivites,
+        ["Observations"] = (d, _) => d.Observations,
+        ["Platforms"] = (d, _) => d.Platforms,
+        ["Atds"] = (d, _) => d.Atds,
+        ["AssociatedActors"] = (d, _) => d.AssociatedActors,
+        ["Milestones"] = (d, _) => d.Milestones,
+        ["CollectiviteStatuses"] = (d, _) => d.StatusOn(QueryParameters.Today),
+        ["CollectiviteChanges"] = (d, key) => d.LatestChanges((string)key),
+        ["AuditEntries"] = (d, _) => d.AuditEntries,   // administrators only: ODataGuard refuses the others first
     };
 
     [ObservatoireQuery]
@@ -76,9 +77,9 @@ public sealed class EntityPathsController(ODataDb db) : ODataController
         var path = Request.ODataFeature().Path;
         var set = ((EntitySetSegment)path[0]).EntitySet;
         var key = (KeySegment)path[1];
-        var source = Sets[set.Name](db);
-        var x = Expression.Parameter(source.ElementType, "x");
         var (keyName, keyValue) = key.Keys.Single();
+        var source = Sets[set.Name](db, keyValue);
+        var x = Expression.Parameter(source.ElementType, "x");
         var keyMember = Expression.Property(x, keyName);
         var entity = Where(source, Expression.Lambda(Expression.Equal(keyMember, Expression.Constant(Convert(keyValue, keyMember.Type), keyMember.Type)), x));
 

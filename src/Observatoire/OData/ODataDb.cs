@@ -23,9 +23,13 @@ public sealed class ODataDb(DbContextOptions<ODataDb> options) : DbContext(optio
     /// <summary>The collectivités whose status differs between two dates (SQL odata_changes), composable.</summary>
     public IQueryable<CollectiviteChange> Changes(DateOnly from, DateOnly to) => FromExpression(() => Changes(from, to));
 
-    /// <summary>The last two directory snapshots' dates (SQL latest_snapshot_pair).</summary>
-    public IQueryable<CollectiviteChange> LatestChanges() =>
-        Set<CollectiviteChange>().FromSql($"select x.* from latest_snapshot_pair() p, odata_changes(p.d1, p.d2) x").AsNoTracking();
+    /// <summary>
+    /// Between the last two directory snapshots (SQL latest_snapshot_pair); with <paramref name="only"/>, the
+    /// comparison of that collectivité alone (a key lookup: one index lookup instead of the whole comparison).
+    /// </summary>
+    public IQueryable<CollectiviteChange> LatestChanges(string? only = null) => (only is null
+        ? Set<CollectiviteChange>().FromSql($"select x.* from latest_snapshot_pair() p, odata_changes(p.d1, p.d2) x")
+        : Set<CollectiviteChange>().FromSql($"select x.* from latest_snapshot_pair() p, odata_changes(p.d1, p.d2, {only}) x")).AsNoTracking();
 
     protected override void OnModelCreating(ModelBuilder b)
     {

@@ -119,8 +119,8 @@ public static partial class ODataErrors
 
     public static Error ForStatus(int status) => status switch
     {
-        404 => new(404, "NotFound", "Ressource inconnue : les ensembles sont Collectivites, Observations, Platforms, Atds, AssociatedActors, Milestones (voir /odata/$metadata), les clés s'écrivent Collectivites('COM-35238').",
-            "Unknown resource: the entity sets are Collectivites, Observations, Platforms, Atds, AssociatedActors, Milestones (see /odata/$metadata); keys are written Collectivites('COM-35238').", null, null),
+        404 => new(404, "NotFound", "Introuvable : aucune entité n'a cette clé, ou ce chemin n'existe pas. Les ensembles sont Collectivites, Observations, Platforms, Atds, AssociatedActors, Milestones, CollectiviteStatuses, CollectiviteChanges (voir /odata/$metadata) ; les clés s'écrivent Collectivites('COM-35238').",
+            "Not found: no entity has this key, or this path does not exist. The entity sets are Collectivites, Observations, Platforms, Atds, AssociatedActors, Milestones, CollectiviteStatuses, CollectiviteChanges (see /odata/$metadata); keys are written Collectivites('COM-35238').", null, null),
         405 => new(405, "MethodNotAllowed", "Ce service est en lecture seule : seules les méthodes GET et HEAD sont acceptées.", "This service is read-only: only GET and HEAD are accepted.", null, null),
         406 => new(406, "NotAcceptable", "Format de réponse non disponible : demandez application/json.", "Response format not available: ask for application/json.", null, null),
         414 => new(414, "UriTooLong", "URL trop longue : raccourcissez la requête (Power BI limite les URL à 2 048 caractères).", "URI too long: shorten the query.", null, null),

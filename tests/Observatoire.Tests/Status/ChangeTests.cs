@@ -130,6 +130,21 @@ public sealed class ChangeTests(LoadedDatabase db) : IClassFixture<LoadedDatabas
         var between = await client.GetFromJsonAsync<JsonElement>($"/api/changes?from=2022-04-25&to=2022-10-19&type={all}");
         Assert.Equal(between.GetProperty("newlyOpen").GetArrayLength() + between.GetProperty("noLongerListed").GetArrayLength()
             + between.GetProperty("datasetChanges").GetArrayLength(), set.GetProperty("@odata.count").GetInt32());
+        // A key lookup below the set (what Power Query follows) answers the set's row, computed for that collectivité only
+        // (SQL changes_between with its id); a collectivité that did not change is not found.
+        var rows = (await client.GetFromJsonAsync<JsonElement>("/odata/CollectiviteChanges?$select=Id,Change,DatasetsAfter,ObservationAfter&$top=1000"))
+            .GetProperty("value").EnumerateArray().ToList();
+        Assert.InRange(rows.Count, 1, 999);
+        foreach (var row in rows.Take(20))
+        {
+            var id = row.GetProperty("Id").GetString()!;
+            Assert.Equal(row.GetProperty("Change").GetString(), await client.GetStringAsync($"/odata/CollectiviteChanges('{id}')/Change/$value"));
+            var after = await client.GetFromJsonAsync<JsonElement>($"/odata/CollectiviteChanges('{id}')/ObservationAfter");
+            Assert.Equal(row.GetProperty("ObservationAfter").GetInt64(), after.GetProperty("value").GetInt64());
+        }
+        var unchanged = await db.ScalarAsync<string>("select id from collectivite where id <> all($1) order by population desc nulls last limit 1",
+            new object[] { rows.Select(r => r.GetProperty("Id").GetString()!).ToArray() });
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/odata/CollectiviteChanges('{unchanged}')/Change")).StatusCode);
         var bad = await client.GetAsync("/odata/Changes(From=2022-10-19,To=2022-04-25)");
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.Contains("From avant To", (await bad.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("error").GetProperty("message").GetString());
