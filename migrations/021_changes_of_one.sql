@@ -1,10 +1,12 @@
--- A key lookup on OData's CollectiviteChanges (CollectiviteChanges('COM-35238')/Change…) computed the
--- comparison of all 36,000 collectivités and kept one row: 50 ms alone, 300 ms under load, for every
--- key, even one that names nothing. changes_between and odata_changes now take the collectivité to
--- compare (null: all of them); the two-date forms stay, for every caller, and call them with null.
--- The rule is 018's, unchanged, in one place: the three-argument changes_between.
--- force_custom_plan: each call is planned with its values, so a given collectivité is one index lookup
--- and null the whole scan (a generic plan, shared by both, would scan every time).
+-- Two changes to changes_between (018), same rule, same columns:
+-- * It reads only the collectivités that have a status period on either date. Any other one is closed on
+--   both dates (no period: not open, by the rule's own coalesce), so it cannot have changed. 018 scanned all
+--   36,000 collectivités to keep the 1,000-odd with periods: 25 ms of the query, now 2.5 ms.
+-- * It takes the collectivité to compare (only_id; null: all of them). A key lookup on OData's
+--   CollectiviteChanges (CollectiviteChanges('COM-35238')/Change…) computed the whole comparison to keep
+--   one row, even for a key that names nothing. The two-date forms stay for every caller and pass null.
+-- force_custom_plan: each call is planned with its values, so a given collectivité is read by index and
+-- null reads every period (a generic plan, shared by both, would read every period each time).
 create or replace function changes_between(d1 date, d2 date, only_id text)
 returns table (collectivite_id text, change text, open_before boolean, open_after boolean,
                datasets_before integer, datasets_after integer, observation_before bigint, observation_after bigint)
@@ -17,13 +19,14 @@ begin
                 when x.delta > 0 then 'datasets_up' else 'datasets_down' end,
            coalesce(a.is_open, false), coalesce(b.is_open, false), a.dataset_count, b.dataset_count,
            decisive_observation(c.id, d1), decisive_observation(c.id, d2)
-      from collectivite c
+      from (select p.collectivite_id as id from status_period p
+             where (p.valid @> d1 or p.valid @> d2) and (only_id is null or p.collectivite_id = only_id)
+             group by p.collectivite_id) c
       left join status_period a on a.collectivite_id = c.id and a.valid @> d1
       left join status_period b on b.collectivite_id = c.id and b.valid @> d2
       cross join lateral (select coalesce(b.local_count - a.local_count, 0) + coalesce(b.datagouv_count - a.datagouv_count, 0) as delta) x
-     where (only_id is null or c.id = only_id)
-       and (coalesce(a.is_open, false) <> coalesce(b.is_open, false)
-            or (a.is_open and b.is_open and x.delta <> 0));
+     where coalesce(a.is_open, false) <> coalesce(b.is_open, false)
+        or (a.is_open and b.is_open and x.delta <> 0);
 end
 $$;
 
