@@ -18,11 +18,13 @@ public static class TableChecksums
     /// Every row version (its physical address and the transaction that wrote it): equal before and after
     /// only if no insert, update or delete was committed in between, in one database. Any committed write
     /// gives a row a new version (an update too, even one that writes the same values); VACUUM and freezing
-    /// keep both ctid and the raw xmin of live rows. A tenth of a second where <see cref="OfAsync"/> reads
-    /// every geometry, so "this request changed nothing" costs nothing to check.
+    /// keep both ctid and the raw xmin of live rows. The sum of each version's hash needs no sort (a changed
+    /// version leaves the sum equal with a chance of one in four billion): 44 ms for the geometry table where
+    /// an ordered md5 took 100 ms and <see cref="OfAsync"/>, which reads every geometry, seconds. So "this
+    /// request changed nothing" costs almost nothing to check.
     /// </summary>
     public static Task<SortedDictionary<string, string>> RowVersionsAsync(NpgsqlDataSource db) => EachTableAsync(db, t => $"""
-        select count(*) || ':' || coalesce(md5(string_agg(ctid::text || xmin::text, ',' order by ctid)), '')
+        select count(*) || ':' || coalesce(sum(hashtext(ctid::text || ':' || xmin::text)::bigint), 0)
           from "{t}" x
         """);
 
