@@ -133,6 +133,11 @@ public sealed partial class MapJourneyTests(LoadedDatabase db) : IAsyncLifetime
         foreach (var english in new[] { "mutualised", "dedicated", "partnership", "shared" }) Assert.DoesNotContain(english, text);
         var observations = await db.ScalarAsync<long>("select count(*) from observation where collectivite_id = 'COM-35238'");
         Assert.Equal(observations, await page.Locator("#history tbody tr").CountAsync());
+        // The history fits the card: no column left past its right edge (the source column was, on both screens).
+        var past = await page.EvaluateAsync<double>("""
+            document.querySelector('#history').getBoundingClientRect().right - document.querySelector('#card').getBoundingClientRect().right
+            """);
+        Assert.True(past <= 0, $"l'historique dépasse la fiche de {past} px");
         await MapSite.ScreenshotAsync(page, phone ? "mairie-telephone.png" : "mairie-fiche.png");
         await AssertCleanAsync(page);
 

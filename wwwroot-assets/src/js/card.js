@@ -83,13 +83,15 @@ function historyTable(history) {
   return [
     el('h3', null, 'Historique du statut'),
     el('table', { id: 'history' },
-      el('caption', { class: 'sr' }, 'Observations de la collectivité, de la plus ancienne à la plus récente ; « décide du statut » marque celle qui fait foi quand les sources divergent'),
-      el('thead', null, el('tr', null, ['Date', 'Statut', 'Jeux locaux', 'data.gouv.fr', 'Source'].map((h) => el('th', { scope: 'col' }, h)))),
+      el('caption', { class: 'sr' }, 'Observations de la collectivité, de la plus ancienne à la plus récente, avec leur source ; « décide du statut » marque celle qui fait foi quand les sources divergent'),
+      // data.<wbr>gouv.fr: the header may break after the dot, so the column is as narrow as its numbers.
+      el('thead', null, el('tr', null, ['Date', 'Statut et source', 'Jeux locaux', ['data.', el('wbr'), 'gouv.fr']].map((h) => el('th', { scope: 'col' }, h)))),
+      // The source under the status, not in a fifth column: five did not fit the card (its last column was cut).
       el('tbody', null, history.map((o) => el('tr', { class: o.supersededBy ? 'superseded' : null },
         el('td', null, fmtDate(o.date)),
-        el('td', null, statusText(o), o.decides ? el('strong', { class: 'decides' }, ' · décide du statut') : null),
-        el('td', null, n(o.datasetsLocal)), el('td', null, n(o.datasetsDatagouv)),
-        el('td', null, sourceLabel(o)))))),
+        el('td', null, statusText(o), o.decides ? el('strong', { class: 'decides' }, ' · décide du statut') : null,
+          el('span', { class: 'source' }, sourceLabel(o))),
+        el('td', null, n(o.datasetsLocal)), el('td', null, n(o.datasetsDatagouv)))))),
   ];
 }
 
