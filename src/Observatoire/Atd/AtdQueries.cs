@@ -24,8 +24,8 @@ public sealed class AtdQueries(NpgsqlDataSource db)
     {
         await using var cmd = db.CreateCommand("""
             select a.id, a.name, a.kind, a.scale, a.perimeter_type, a.perimeter_codes, a.collectivite_id,
-                   count(c.id), count(*) filter (where c.is_obliged), count(*) filter (where st.is_open),
-                   count(*) filter (where c.is_obliged and st.is_open),
+                   count(c.id), count(*) filter (where c.is_obliged), count(*) filter (where o.collectivite_id is not null),
+                   count(*) filter (where c.is_obliged and o.collectivite_id is not null),
                    -- The perimeter's names, by code or (EPCI) by SIREN: two joins, as one join on "code or siren"
                    -- could only be a nested loop over every collectivité (270 of this query's 450 ms).
                    array(select n.name from (
@@ -42,7 +42,9 @@ public sealed class AtdQueries(NpgsqlDataSource db)
               from atd a
               left join atd_coverage ac on ac.atd_id = a.id
               left join collectivite c on c.id = ac.collectivite_id
-              left join status_on($1) st on st.collectivite_id = c.id
+              -- open_on: the runs open on the date only (a few thousand), where status_on would join the
+              -- 36,000 collectivités again (53 → 33 ms for the whole list, warm)
+              left join open_on($1) o on o.collectivite_id = c.id
              where ($2::text is null or a.id = $2)
              group by a.id order by a.name, a.id
             """);

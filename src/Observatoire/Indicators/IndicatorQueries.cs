@@ -198,21 +198,22 @@ public sealed class IndicatorQueries(NpgsqlDataSource db)
                           or m.ept_siren in (select siren from sel where type = 'EPT') or m.departement_code in (select code from sel where type in ('DEP', 'COLOM'))
                           or m.region_code in (select code from sel where type = 'REG')))
               """
-            // Per key: one equi-join per level (hash joins), then distinct communes.
+            // Per key: each commune once, joined to the selection by each of its levels (hash joins on the
+            // selection's few parents), under each distinct key that reaches it: itself, its EPCI, its EPT, its
+            // département, its région. A union of the five joins, then distinct (key, commune), hashed 139,000
+            // rows for the national selection: 30 % slower (210 → 145 ms by département, warm), same answers.
             : $"""
-              communes as (
-                  select s.key, s.id from sel s where s.type = 'COM'
-                  union
-                  select s.key, m.id from sel s join collectivite m on m.epci_siren = s.siren where s.type = any(epci_types()) and m.type = 'COM'
-                  union
-                  select s.key, m.id from sel s join collectivite m on m.ept_siren = s.siren where s.type = 'EPT' and m.type = 'COM'
-                  union
-                  select s.key, m.id from sel s join collectivite m on m.departement_code = s.code where s.type in ('DEP','COLOM') and m.type = 'COM'
-                  union
-                  select s.key, m.id from sel s join collectivite m on m.region_code = s.code where s.type = 'REG' and m.type = 'COM'),
               pop as (
                   select x.key, {populations}
-                    from communes x join collectivite m on m.id = x.id {mStatus}
+                    from collectivite m {mStatus}
+                    left join sel s0 on s0.id = m.id and s0.type = 'COM'
+                    left join sel s1 on s1.siren = m.epci_siren and s1.type = any(epci_types())
+                    left join sel s2 on s2.siren = m.ept_siren and s2.type = 'EPT'
+                    left join sel s3 on s3.code = m.departement_code and s3.type in ('DEP', 'COLOM')
+                    left join sel s4 on s4.code = m.region_code and s4.type = 'REG'
+                    cross join lateral (select distinct v.key from (values (s0.key), (s1.key), (s2.key), (s3.key), (s4.key)) v(key)
+                                         where v.key is not null) x
+                   where m.type = 'COM'
                    group by x.key)
               """;
         return $"""

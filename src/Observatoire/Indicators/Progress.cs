@@ -112,6 +112,12 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
             GoalProjection.Slope(series), GoalProjection.Project(series, open, day));
     }
 
+    /// <summary>The collectivités a series counts: the national rule, within a région or an ATD's perimeter when given.</summary>
+    const string Scope = """
+        counts_nationally(c.type, c.is_overseas_collectivity) and ($2::text is null or c.region_code = $2)
+        and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))
+        """;
+
     /// <summary>
     /// The two series up to <paramref name="asOf"/>: the published editions (national scope only, since
     /// they are national counts) and, on each date with observations (the 200 most recent), the observed
@@ -120,11 +126,11 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
     /// </summary>
     public static async Task<List<ProgressPoint>> SeriesAsync(NpgsqlConnection conn, DateOnly asOf, string? region, string? atd, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("""
+        await using var cmd = new NpgsqlCommand($$"""
             select observed_on, open_count, obliged_total, obliged_open, note, source, 'published' from milestone
              where observed_on <= $1 and $2::text is null and $3::text is null
             union all
-            select d.observed_on, x.open::int, x.obliged::int, x.obliged_open::int, 'décompte des observations', null, 'observed'
+            select d.observed_on, x.open::int, t.obliged::int, x.obliged_open::int, 'décompte des observations', null, 'observed'
               -- One point per directory snapshot, and the latest observation: contributions, one
               -- collectivité at a time and on any day, count in the points after them, not as points of
               -- their own (a year of daily contributions would make 365 national recounts per request).
@@ -135,13 +141,14 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
                       select max(observed_on) from observation where collectivite_id is not null and observed_on <= $1) x
                      where observed_on is not null
                      order by observed_on desc limit 200) d
+              -- The obliged collectivités of the scope do not depend on the date: counted once. On each date
+              -- only the open ones are read (open_on: the runs containing it, a few thousand rows), not the
+              -- 36,000 collectivités with their status (31 → 8 ms on two dates, warm).
+              cross join (select count(*) as obliged from collectivite c where c.is_obliged and {{Scope}}) t
               cross join lateral (
-                   select count(*) filter (where st.is_open) as open, count(*) filter (where c.is_obliged) as obliged,
-                          count(*) filter (where st.is_open and c.is_obliged) as obliged_open
-                     from collectivite c join status_on(d.observed_on) st on st.collectivite_id = c.id
-                    where counts_nationally(c.type, c.is_overseas_collectivity)
-                      and ($2::text is null or c.region_code = $2)
-                      and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))) x
+                   select count(*) as open, count(*) filter (where c.is_obliged) as obliged_open
+                     from open_on(d.observed_on) o join collectivite c on c.id = o.collectivite_id
+                    where {{Scope}}) x
              order by 1, 7 desc
             """, conn);
         cmd.Parameters.AddWithValue(asOf);

@@ -71,6 +71,30 @@ public sealed class IndicatorTests(SharedDatabase db) : IClassFixture<SharedData
     }
 
     [Theory]
+    [InlineData(null, null)]
+    [InlineData("53", null)]
+    [InlineData(null, "rennes-metropole")]
+    public async Task Every_observed_point_of_the_series_is_the_indicators_of_its_date(string? region, string? atd)
+    {
+        // The series (the page's chart, the reports' progress) counts apart from the indicators, for speed: its
+        // points must still be the indicators' figures on their dates, nationally, in a région and an ATD's perimeter.
+        await using var conn = await db.DataSource.OpenConnectionAsync();
+        var points = (await Observatoire.Indicators.ProgressQueries.SeriesAsync(conn, new DateOnly(2026, 1, 1), region, atd, default))
+            .Where(p => p.Kind == Observatoire.Indicators.ProgressKind.Observed).ToList();
+        Assert.Equal(2, points.Count);
+        var client = db.App.CreateClient();
+        foreach (var p in points)
+        {
+            var scope = (region is null ? "" : "&region=" + region) + (atd is null ? "" : "&atd=" + atd);
+            using var doc = JsonDocument.Parse(await client.GetStringAsync($"/api/indicators?date={p.Date:yyyy-MM-dd}{scope}"));
+            var r = doc.RootElement;
+            Assert.True(r.GetProperty("open").GetInt64() > 0);
+            Assert.Equal((p.Date, r.GetProperty("open").GetInt64(), r.GetProperty("obliged").GetInt64(), r.GetProperty("obligedOpen").GetInt64()),
+                (p.Date, (long)p.Open, (long)p.ObligedTotal!, (long)p.ObligedOpen!));
+        }
+    }
+
+    [Theory]
     [InlineData("/api/indicators?type=XYZ")]
     [InlineData("/api/indicators?band=12")]
     [InlineData("/api/indicators?date=2022-02-30")]
