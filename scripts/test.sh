@@ -18,9 +18,9 @@ ensure_npm_packages
 apt_install chromium
 # Reports: the PDF font (DejaVu Sans) and poppler (pdftoppm/pdftotext) for the report tests.
 apt_install fonts-dejavu-core poppler-utils
-# The test host and the tools it starts skip .NET's W^X double mapping of compiled code (each method's
-# write goes through a second, writable mapping): 8 % less CPU for the OData classes (docs/benchmarks.md). A
-# protection against code injection that a test run on loopback does not need; the service keeps it.
+# The test host and the tools it starts run without .NET's W^X protection (compiled code written through a
+# second, writable mapping of its memory), a guard against code injection that a test run on loopback does
+# not need; the service keeps it. The OData classes: 76 CPU-s instead of 82–91 (docs/benchmarks.md).
 export DOTNET_EnableWriteXorExecute=0
 export OBS_TEST_ADMIN_CONNECTION="Host=127.0.0.1;Port=$OBS_PG_PORT;Username=postgres;Database=postgres"
 export OBS_REPO="$REPO"
