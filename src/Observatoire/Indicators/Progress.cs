@@ -112,12 +112,6 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
             GoalProjection.Slope(series), GoalProjection.Project(series, open, day));
     }
 
-    /// <summary>The collectivités a series counts: the national rule, within a région or an ATD's perimeter when given.</summary>
-    const string Scope = """
-        counts_nationally(c.type, c.is_overseas_collectivity) and ($2::text is null or c.region_code = $2)
-        and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))
-        """;
-
     /// <summary>
     /// The two series up to <paramref name="asOf"/>: the published editions (national scope only, since
     /// they are national counts) and, on each date with observations (the 200 most recent), the observed
@@ -128,7 +122,7 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
     {
         await using var cmd = new NpgsqlCommand($$"""
             select observed_on, open_count, obliged_total, obliged_open, note, source, 'published' from milestone
-             where observed_on <= $1 and $2::text is null and $3::text is null
+             where observed_on <= @asOf and @region::text is null and @atd::text is null
             union all
             select d.observed_on, x.open::int, t.obliged::int, x.obliged_open::int, 'décompte des observations', null, 'observed'
               -- One point per directory snapshot, and the latest observation: contributions, one
@@ -136,24 +130,24 @@ public sealed class ProgressQueries(NpgsqlDataSource db, IndicatorQueries indica
               -- their own (a year of daily contributions would make 365 national recounts per request).
               from (select observed_on from (
                       select distinct observed_on from observation
-                       where collectivite_id is not null and observed_on <= $1 and source <> 'contribution'
+                       where collectivite_id is not null and observed_on <= @asOf and source <> 'contribution'
                       union
-                      select max(observed_on) from observation where collectivite_id is not null and observed_on <= $1) x
+                      select max(observed_on) from observation where collectivite_id is not null and observed_on <= @asOf) x
                      where observed_on is not null
                      order by observed_on desc limit 200) d
               -- The obliged collectivités of the scope do not depend on the date: counted once. On each date
               -- only the open ones are read (open_on: the runs containing it, a few thousand rows), not the
               -- 36,000 collectivités with their status (31 → 8 ms on two dates, warm).
-              cross join (select count(*) as obliged from collectivite c where c.is_obliged and {{Scope}}) t
+              cross join (select count(*) as obliged from collectivite c where c.is_obliged and {{IndicatorQueries.SelectionPredicate}}) t
               cross join lateral (
                    select count(*) as open, count(*) filter (where c.is_obliged) as obliged_open
                      from open_on(d.observed_on) o join collectivite c on c.id = o.collectivite_id
-                    where {{Scope}}) x
+                    where {{IndicatorQueries.SelectionPredicate}}) x
              order by 1, 7 desc
             """, conn);
-        cmd.Parameters.AddWithValue(asOf);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)region ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)atd ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        // The indicators' selection (its one definition): the series' points are their figures on each date.
+        cmd.Parameters.Add(new NpgsqlParameter("asOf", NpgsqlDbType.Date) { Value = asOf });
+        IndicatorQueries.AddSelectionParameters(cmd, new IndicatorFilter(Region: region, Atd: atd));
         var series = new List<ProgressPoint>();
         await using var rd = await cmd.ExecuteReaderAsync(ct);
         while (await rd.ReadAsync(ct))
