@@ -73,7 +73,7 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
     [Fact]
     public async Task Plain_pages_come_from_the_fast_path_byte_for_byte_as_the_library_writes_them()
     {
-        using var pages = new PlainPageCount(app.Services);
+        using var pages = PlainPageCount(app.Services);
         var http = app.CreateClient();
         var failures = new List<string>();
         var nextLinks = 0;
@@ -98,7 +98,7 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
     [Fact]
     public async Task Requests_the_fast_path_does_not_cover_are_answered_by_the_library()
     {
-        using var pages = new PlainPageCount(app.Services);
+        using var pages = PlainPageCount(app.Services);
         var http = app.CreateClient();
         foreach (var (url, accept, header) in LibraryRequests)
         {
@@ -120,8 +120,8 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
             .UseSetting("OData:RequestBudgetSeconds", "120")
             .UseSetting("OData:CacheResponses", "false")
             .UseSetting("OData:PlainPageWriter", "false"));
-        using var offPages = new PlainPageCount(off.Services);
-        using var onPages = new PlainPageCount(app.Services);
+        using var offPages = PlainPageCount(off.Services);
+        using var onPages = PlainPageCount(app.Services);
         foreach (var (url, accept, maxPageSize) in PlainRequests.Take(3))
         {
             var (_, library) = await GetAsync(off.CreateClient(), url, accept, maxPageSize);
@@ -192,25 +192,5 @@ public sealed class PlainPageTests(SharedDatabase db) : IClassFixture<SharedData
 
     static string Cut(string s) => s.Length <= 600 ? s : s[..600] + "…";
 
-    /// <summary>Pages the fast path wrote in one application (its own IMeterFactory scope), from now on.</summary>
-    sealed class PlainPageCount : IDisposable
-    {
-        readonly MeterListener listener = new();
-        long value;
-
-        public PlainPageCount(IServiceProvider app)
-        {
-            var scope = app.GetRequiredService<IMeterFactory>();
-            listener.InstrumentPublished = (i, l) =>
-            {
-                if (i.Meter.Scope == scope && i.Meter.Name == PlainPageWriter.MeterName && i.Name == "observatoire.odata.plain_pages")
-                    l.EnableMeasurementEvents(i);
-            };
-            listener.SetMeasurementEventCallback<long>((_, v, _, _) => Interlocked.Add(ref value, v));
-            listener.Start();
-        }
-
-        public long Value => Interlocked.Read(ref value);
-        public void Dispose() => listener.Dispose();
-    }
+    static AppCounter PlainPageCount(IServiceProvider app) => new(app, PlainPageWriter.MeterName, "observatoire.odata.plain_pages");
 }

@@ -1,3 +1,4 @@
+using Observatoire.Reports;
 using Observatoire.Tests.Infrastructure;
 
 namespace Observatoire.Tests.Reports;
@@ -40,5 +41,28 @@ public sealed class ReportCacheTests : IAsyncLifetime
         // The next release shows Brest.
         await data.ReleaseAsync();
         Assert.Equal(2, OpenInBretagne(await client.GetStringAsync("/api/reports/regions.csv?date=2022-10-19&format=rfc4180")));
+    }
+
+    [Fact]
+    public async Task Readers_asking_at_once_for_a_report_being_rendered_wait_for_that_one_rendering()
+    {
+        var client = data.App.CreateClient();
+        await data.OpenOnAsync("35238");
+        await data.ReleaseAsync();
+        using var renders = new AppCounter(data.App.Services, ReportCache.MeterName, "observatoire.reports.rendered");
+        // A national PDF takes about a second to render: eight readers (the same report, spelled eight
+        // ways) arrive while it is rendered.
+        string[] spellings = ["", "?date=", "?date=%20", "?region=", "?atd=", "?date=&region=", "?region=%20", "?atd=%20&date="];
+        var bodies = await Task.WhenAll(spellings.Select(q => client.GetByteArrayAsync("/api/reports/national.pdf" + q)));
+        Assert.All(bodies, b => Assert.Equal(bodies[0], b));
+        Assert.StartsWith("%PDF", System.Text.Encoding.ASCII.GetString(bodies[0], 0, 4));
+        Assert.Equal(1, renders.Value);
+
+        // After the next release, once more: one rendering for all, with the new figures.
+        await data.OpenOnAsync("29019");
+        await data.ReleaseAsync();
+        var csvs = await Task.WhenAll(spellings.Select(q => client.GetStringAsync("/api/reports/regions.csv" + (q == "" ? "?" : q + "&") + "format=rfc4180")));
+        Assert.All(csvs, c => Assert.Equal(2, OpenInBretagne(c)));
+        Assert.Equal(2, renders.Value);
     }
 }
