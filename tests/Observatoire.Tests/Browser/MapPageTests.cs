@@ -36,6 +36,10 @@ public sealed partial class MapPageTests(LoadedDatabase db) : IAsyncLifetime
         Assert.Contains("Régions", await page.InnerTextAsync("#legend"));
         await page.WaitForSelectorAsync("#gauge svg");
         await page.WaitForTimeoutAsync(500);
+        // Each resource once: the timeline and the panel shared nothing and both asked for /api/progress.
+        var requested = await page.EvaluateAsync<string[]>("performance.getEntriesByType('resource').map(e => e.name)");
+        Assert.Contains(requested, u => u.EndsWith("/api/progress", StringComparison.Ordinal));
+        Assert.Empty(requested.GroupBy(u => u).Where(g => g.Count() > 1).Select(g => $"{g.Key} ×{g.Count()}"));
 
         // The browser's own measure of the time to first choropleth, for scripts/bench-map.sh.
         var ms = await page.EvaluateAsync<double>("performance.getEntriesByName('first-choropleth')[0].startTime");

@@ -71,11 +71,17 @@ function bands(rows) {
 }
 
 let series = [];
+// The page's first undated /api/progress answer: the timeline and the panel both start from it, so the
+// page asks for it once (it asked twice until 2026-12-01).
+let firstUndated = null;
+
 /** Loads the panel for the state's date; resolves with the progress answer. */
 export async function loadProgress() {
   const q = state.date ? '?date=' + state.date : '';
+  const progress = !q && firstUndated ? firstUndated : getJson('/api/progress' + q);
+  firstUndated = null;
   const [p, ind, byBand] = await Promise.all([
-    getJson('/api/progress' + q),
+    progress,
     getJson('/api/indicators' + q),
     getJson('/api/indicators?by=band' + (state.date ? '&date=' + state.date : '')).catch(() => ({ rows: [] })),
   ]);
@@ -89,7 +95,8 @@ export async function loadProgress() {
 
 /** The whole timeline (undated /api/progress): the data's age and the dates the date control offers. */
 export async function loadTimeline() {
-  const p = await getJson('/api/progress');
+  firstUndated = getJson('/api/progress');
+  const p = await firstUndated;
   series = p.series;
   dataAge(p.lastObservation, p.lastCensus);
   dateChoices();
