@@ -37,6 +37,11 @@ public static class ServiceProblems
                 // 57P01-57P03: shutting down, crash recovery, not yet accepting connections; 08xxx connection failures.
                 case PostgresException p when p.SqlState.StartsWith("57P", StringComparison.Ordinal) || p.SqlState.StartsWith("08", StringComparison.Ordinal):
                     return DatabaseTrouble.Unreachable;
+                // Refused at connection by the configuration: 3D000 no such database (dropped, or a wrong name in
+                // the connection string), 28xxx authentication. The service cannot serve until an operator acts:
+                // /health says so, the log has PostgreSQL's message, and a client gets a 503, not a 500.
+                case PostgresException p when p.SqlState == "3D000" || p.SqlState.StartsWith("28", StringComparison.Ordinal):
+                    return DatabaseTrouble.Unreachable;
                 case PostgresException:
                     return null;
                 // Npgsql: "The connection pool has been exhausted" (a TimeoutException inside) or a command timeout.

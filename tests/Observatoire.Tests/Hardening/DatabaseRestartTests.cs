@@ -13,7 +13,8 @@ namespace Observatoire.Tests.Hardening;
 /// PostgreSQL restarted while clients read: during the outage only 503s (with Retry-After and a
 /// problem body, /health saying "unreachable"), never a 500, and everything answers again by itself
 /// within seconds. Runs on a throw-away cluster of its own (port 5500-5549, data under /var/tmp),
-/// never on the shared one; loopback only; every loop is bounded.
+/// never on the shared one; loopback only; every loop is bounded. And a server up without the configured
+/// database (dropped, or a wrong name in the connection string): 503s too, never a 500.
 /// </summary>
 public sealed class DatabaseRestartTests
 {
@@ -87,6 +88,32 @@ public sealed class DatabaseRestartTests
                 Assert.DoesNotContain("   at ", s.Body);
             });
             Console.WriteLine($"Redémarrage : {seen.Count} réponses, {unavailable.Count} × 503, reprise en {recovery.TotalSeconds:F1} s");
+        }
+    }
+
+    [Fact]
+    public async Task A_configured_database_that_does_not_exist_gives_503s_and_health_says_why()
+    {
+        var missing = new NpgsqlConnectionStringBuilder(TestEnvironment.AdminConnection) { Database = $"obs_test_missing_{Guid.NewGuid():N}"[..40] };
+        // PostgreSQL's refusal is the test: EF's error logs of each refused connection and query are expected.
+        await using var app = TestApp.On(missing.ConnectionString, b => b.ConfigureLogging(l => l
+            .AddFilter("Microsoft.EntityFrameworkCore.Database.Connection", LogLevel.Critical)
+            .AddFilter("Microsoft.EntityFrameworkCore.Query", LogLevel.Critical)));
+        var client = app.CreateClient();
+        var health = await client.GetAsync("/health");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);
+        Assert.Contains("\"unreachable\"", await health.Content.ReadAsStringAsync());
+        foreach (var u in Urls.Concat(["/tiles/communes/8/127/88.pbf", "/api/reports/regions.csv", "/api/collectivites/COM-35238", "/odata/Collectivites('COM-35238')/Epci"]))
+        {
+            var r = await client.GetAsync(u);
+            var body = await r.Content.ReadAsStringAsync();
+            Assert.True(r.StatusCode == HttpStatusCode.ServiceUnavailable, $"{u} : {(int)r.StatusCode} {body}");
+            Assert.NotNull(r.Headers.RetryAfter);
+            using var json = System.Text.Json.JsonDocument.Parse(body);
+            var message = u.StartsWith("/odata", StringComparison.Ordinal)
+                ? json.RootElement.GetProperty("error").GetProperty("message").GetString()
+                : json.RootElement.GetProperty("detail").GetString();
+            Assert.Contains("La base de données ne répond pas", message);
         }
     }
 }
