@@ -14,8 +14,9 @@ esac
 ensure_dotnet
 ensure_cluster
 ensure_npm_packages
-# Browser tests of the map (Playwright drives Debian's Chromium; it cannot download its own browsers here).
-apt_install chromium
+# Browser tests of the map (Playwright drives Debian's Chromium headless shell, as Playwright does by default
+# for headless runs; it cannot download its own browsers here).
+apt_install chromium-headless-shell
 # Reports: the PDF font (DejaVu Sans) and poppler (pdftoppm/pdftotext) for the report tests.
 apt_install fonts-dejavu-core poppler-utils
 # The test host and the tools it starts run without .NET's W^X protection (compiled code written through a

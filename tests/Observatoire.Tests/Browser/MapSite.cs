@@ -9,8 +9,11 @@ namespace Observatoire.Tests.Browser;
 
 /// <summary>
 /// The application on a real Kestrel port (a browser cannot reach WebApplicationFactory's in-memory
-/// TestServer) over a loaded test database, and Debian's Chromium driven by Playwright. Playwright
-/// cannot download its browsers here: <c>apt-get install -y chromium</c> (scripts/test.sh does it).
+/// TestServer) over a loaded test database, and Debian's Chromium driven by Playwright: its headless
+/// shell (<c>apt-get install -y chromium-headless-shell</c>, scripts/test.sh does it; Playwright cannot
+/// download its browsers here). The same Blink and V8, of the same version, without the browser's
+/// windowing layer: what Playwright itself runs for headless tests, and half the CPU of the full
+/// <c>chromium</c> in headless mode to open a page and draw the map (docs/benchmarks.md).
 /// One site per database (<see cref="TestDatabase.SiteAsync"/>), kept for the classes on it, and one
 /// Chromium for the whole run: each page opens in a context of its own, closed when its test ends
 /// (<see cref="CloseContextsAsync"/>). Starting an application, a Playwright driver and a Chromium for
@@ -19,7 +22,7 @@ namespace Observatoire.Tests.Browser;
 /// </summary>
 public sealed class MapSite : IAsyncDisposable
 {
-    public const string ChromiumPath = "/usr/bin/chromium";
+    public const string ChromiumPath = "/usr/bin/chromium-headless-shell";
     public string BaseUrl { get; }
     public IBrowser Browser { get; }
     readonly WebApplicationFactory<Program> app;
