@@ -60,6 +60,12 @@ public sealed class ReportCache
         }
         try
         {
+            // Rendered and kept by another reader between the lookup above and this one's turn.
+            if (cache.TryGetValue(key, out hit))
+            {
+                mine.SetResult(hit!);
+                return hit!;
+            }
             var rendered = await RenderAsync(render);
             if (rendered.Body.Length <= limit / 4) // a body larger than a quarter of the cache would evict the rest
                 cache.Set(key, rendered, new MemoryCacheEntryOptions { Size = rendered.Body.Length, AbsoluteExpirationRelativeToNow = lifetime });
