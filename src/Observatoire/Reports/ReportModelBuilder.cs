@@ -2,6 +2,7 @@ using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
 using Observatoire.Api;
+using Observatoire.Indicators;
 
 namespace Observatoire.Reports;
 
@@ -113,50 +114,30 @@ public sealed class ReportModelBuilder(NpgsqlDataSource db)
     }
 
     /// <summary>
-    /// The status of each collectivité on the date ($1): status_on(d) of the migrations, the one place
-    /// where the rule lives (latest observation day decides, same-day observations combine).
-    /// </summary>
-    const string LatestObservation = """
-        select st.collectivite_id, st.is_open as is_listed from status_on($1) st
-        """;
-
-    /// <summary>
-    /// Scope predicate on a collectivité <c>c</c>: $2 région code, $3 ATD id (null = no filter). The
-    /// collectivités d'outre-mer (COLOM) stay out, as in the indicator layer's default and the 101/18 counts.
-    /// </summary>
-    const string InScope = """
-        counts_nationally(c.type, c.is_overseas_collectivity)
-        and ($2::text is null or c.region_code = $2)
-        and ($3::text is null or exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id and ac.atd_id = $3))
-        """;
-
-    /// <summary>
     /// report_status: one row per collectivité with its status on the date, whether an ATD perimeter
-    /// covers it, and whether it is in the report's scope. No ANALYZE: every later query scans it whole.
+    /// covers it, and whether it is in the report's scope: the indicators' selection (national rule, région,
+    /// ATD perimeter; <see cref="IndicatorQueries.SelectionPredicate"/>, its one definition), so that the
+    /// collectivités d'outre-mer stay out as in the 101/18 counts. No ANALYZE: every later query scans it whole.
     /// </summary>
     static async Task StatusTableAsync(NpgsqlConnection conn, DateOnly asOf, ReportScope scope, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
             create temp table report_status on commit drop as
-            with latest as ({LatestObservation})
+            -- status_on of the migrations, the one place where the rule lives (latest observation day decides,
+            -- same-day observations combine).
+            with latest as (select st.collectivite_id, st.is_open as is_listed from status_on(@asOf) st)
             select c.id, c.siren, c.code, c.type, c.name, c.population, c.population_band,
                    c.region_code, c.departement_code, c.epci_siren, c.ept_siren, c.is_obliged,
                    coalesce(l.is_listed, false) as is_open,
                    exists (select 1 from atd_coverage ac where ac.collectivite_id = c.id) as covered,
-                   {InScope} as in_scope,
+                   {IndicatorQueries.SelectionPredicate} as in_scope,
                    t.rank as todo_rank   -- on the to-do list (SQL todo_on, the one definition), and its rank
               from collectivite c
               left join latest l on l.collectivite_id = c.id
-              left join todo_on($1) t on t.collectivite_id = c.id
-            """, conn)
-        {
-            Parameters =
-            {
-                new() { Value = asOf, NpgsqlDbType = NpgsqlDbType.Date },
-                new() { Value = (object?)scope.RegionCode ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new() { Value = (object?)scope.AtdId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-            },
-        };
+              left join todo_on(@asOf) t on t.collectivite_id = c.id
+            """, conn);
+        cmd.Parameters.Add(new NpgsqlParameter("asOf", NpgsqlDbType.Date) { Value = asOf });
+        IndicatorQueries.AddSelectionParameters(cmd, new IndicatorFilter(Region: scope.RegionCode, Atd: scope.AtdId));
         await cmd.ExecuteNonQueryAsync(ct);
     }
 
