@@ -18,6 +18,7 @@ namespace Observatoire.Tests.Contributions;
 /// at the restart) on a throw-away cluster; each client retries a refused or unanswered write with the
 /// same Idempotency-Key (bounded). Afterwards every acknowledged observation is there, none twice.
 /// </summary>
+[LongChain(27)]
 public sealed class ContributionDurabilityTests
 {
     [Fact]

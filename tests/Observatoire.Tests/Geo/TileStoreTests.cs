@@ -12,6 +12,7 @@ namespace Observatoire.Tests.Geo;
 /// The pre-rendered default-view tiles (map_tile, seeded by the bundled load): complete, identical to
 /// a fresh rendering, actually served, and replaced with each data release.
 /// </summary>
+[LongChain(45)]
 public sealed class TileStoreTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static readonly MapOptions Options = new();

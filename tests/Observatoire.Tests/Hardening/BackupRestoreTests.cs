@@ -12,6 +12,7 @@ namespace Observatoire.Tests.Hardening;
 /// same answers from the API. The restored copy then serves to check that an import the guards refuse
 /// goes through with --accepter-changement.
 /// </summary>
+[LongChain(54)]
 public sealed class BackupRestoreTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static readonly string[] Answers =

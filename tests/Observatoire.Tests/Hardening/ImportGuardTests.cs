@@ -12,6 +12,7 @@ namespace Observatoire.Tests.Hardening;
 /// Imports that would do damage are refused (exit code 5) and leave every row as it was; the dry run
 /// shows the diff; a malformed row or a dangerous URL is rejected on its own line.
 /// </summary>
+[LongChain(26)]
 public sealed class ImportGuardTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     static string October => Path.Combine(TestEnvironment.DataDir, "odf", "organisations-2022-10-19.csv");

@@ -21,6 +21,7 @@ namespace Observatoire.Tests.Hardening;
 /// share per route: the handler's code sees every value, each route sees bad values, and the test
 /// sends 39,000 requests instead of 153,000 (most of those were the same key lookup).
 /// </summary>
+[LongChain(49)]
 public sealed class RouteFuzzTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     /// <summary>A valid value per route parameter name, so the other parameters are reached.</summary>

@@ -114,6 +114,7 @@ public sealed class SharedDatabase : TestDatabase
 /// other classes.
 /// </summary>
 [CollectionDefinition(Name)]
+[LongChain(86)]
 public sealed class LoadedCollection : ICollectionFixture<LoadedDatabase>
 {
     public const string Name = "browser";

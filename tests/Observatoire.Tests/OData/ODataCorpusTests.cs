@@ -12,6 +12,7 @@ namespace Observatoire.Tests.OData;
 /// 5xx (other than 501, "not implemented"), every body is read to its end, and no error message shows
 /// what only the service knows (SQLSTATE codes, CLR/LINQ types, the library's setting names).
 /// </summary>
+[LongChain(70)]
 public sealed partial class ODataCorpusTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     const string Full = "application/json;odata.metadata=full";

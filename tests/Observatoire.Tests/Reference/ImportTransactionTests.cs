@@ -9,6 +9,7 @@ namespace Observatoire.Tests.Reference;
 /// reference list alone: what the reference import writes is what is fingerprinted (the status and ATD
 /// refreshes it ends with are the status import's tests).
 /// </summary>
+[LongChain(95)]
 public sealed class ImportTransactionTests(ReferenceDatabase db) : IClassFixture<ReferenceDatabase>
 {
     /// A fingerprint of every row the reference import writes (geometry as WKB hashes).

@@ -75,6 +75,7 @@ public sealed partial class ReadmeExamplesTests(SharedDatabase db) : IClassFixtu
 /// binary stands for <c>dotnet run --project src/Observatoire --</c>), from a folder holding the
 /// repository's data/ and tests/ (the harvest's sample) like its root, on a database of its own (import-atd rewrites the ATD tables).
 /// </summary>
+[LongChain(35)]
 public sealed class ReadmeCommandLineTests(LoadedDatabase db) : IClassFixture<LoadedDatabase>
 {
     const string Run = "dotnet run --project src/Observatoire --";

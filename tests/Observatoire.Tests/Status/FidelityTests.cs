@@ -12,6 +12,7 @@ namespace Observatoire.Tests.Status;
 /// they claim, the obligation counted by legal body, honest dates, and the same figure on every surface.
 /// Expected answers are computed from the raw files (COG JSON, OpenDataFrance CSV, boundaries).
 /// </summary>
+[LongChain(26)]
 public sealed class FidelityTests(SharedDatabase db) : IClassFixture<SharedDatabase>
 {
     static readonly DateOnly October = new(2022, 10, 19);
