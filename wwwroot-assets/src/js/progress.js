@@ -71,17 +71,15 @@ function bands(rows) {
 }
 
 let series = [];
-// The page's first undated /api/progress answer: the timeline and the panel both start from it, so the
-// page asks for it once (it asked twice until 2026-12-01).
-let firstUndated = null;
 
-/** Loads the panel for the state's date; resolves with the progress answer. */
-export async function loadProgress() {
+/**
+ * Loads the panel for the state's date; resolves with the progress answer. `undated`: the undated
+ * /api/progress answer when the caller has it (the timeline's, on the page's load: asked once, not twice).
+ */
+export async function loadProgress(undated = null) {
   const q = state.date ? '?date=' + state.date : '';
-  const progress = !q && firstUndated ? firstUndated : getJson('/api/progress' + q);
-  firstUndated = null;
   const [p, ind, byBand] = await Promise.all([
-    progress,
+    !q && undated ? undated : getJson('/api/progress' + q),
     getJson('/api/indicators' + q),
     getJson('/api/indicators?by=band' + (state.date ? '&date=' + state.date : '')).catch(() => ({ rows: [] })),
   ]);
@@ -93,13 +91,13 @@ export async function loadProgress() {
   return { observed };
 }
 
-/** The whole timeline (undated /api/progress): the data's age and the dates the date control offers. */
+/** The whole timeline (undated /api/progress): the data's age and the dates the date control offers; resolves with the answer. */
 export async function loadTimeline() {
-  firstUndated = getJson('/api/progress');
-  const p = await firstUndated;
+  const p = await getJson('/api/progress');
   series = p.series;
   dataAge(p.lastObservation, p.lastCensus);
   dateChoices();
+  return p;
 }
 
 // Before the first observation: no figure (the API says null, not 0), and what the nearest
