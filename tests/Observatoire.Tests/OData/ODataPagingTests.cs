@@ -136,10 +136,10 @@ public sealed class ODataPagingTests(SharedDatabase db) : IClassFixture<SharedDa
         await using var app = db.App.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IDbCommandInterceptor>(log)));
         var client = new ODataTestClient(app.CreateClient());
 
-        // A page with $count: two statements, both asynchronous.
+        // A page with $count: one statement (the count is a subquery of the page's), asynchronous.
         var page = await client.GetPageAsync(Url.Of("Collectivites", ("$filter", "Type eq 'COM' and RegionCode eq '53'"), ("$top", "100"), ("$count", "true"), ("$select", "Id")), "Collectivites");
         Assert.Equal(100, page.Rows.Count);
-        Assert.Equal(2, log.Async);
+        Assert.Equal(1, log.Async);
 
         // A single entity, found and not found; the $count segment; an $apply answer.
         var (status, json, text) = await client.GetJsonAsync(Url.Of("Collectivites('COM-35238')", ("$select", "Name,Population")));
@@ -153,7 +153,7 @@ public sealed class ODataPagingTests(SharedDatabase db) : IClassFixture<SharedDa
         (status, _, text) = await client.GetJsonAsync(Url.Of("Collectivites", ("$apply", "groupby((Type),aggregate($count as N))")));
         Assert.True(status == 200, text);
 
-        Assert.Equal(6, log.Async);
+        Assert.Equal(5, log.Async);
         Assert.Equal(0, log.Sync);
     }
 
