@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.IO;
 using Microsoft.OData;
 using Microsoft.OData.UriParser;
 
@@ -24,6 +25,15 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
 {
     public const string Allow = "GET, HEAD";
 
+    // The buffers of the answers come from a pool: a page of 100 rows (28 KB) grew a MemoryStream through
+    // eight arrays, 64 KB allocated per request (docs/benchmarks.md).
+    // At most 16 MB of free blocks are kept for the next answers.
+    static readonly RecyclableMemoryStreamManager Buffers = new(new RecyclableMemoryStreamManager.Options
+    {
+        MaximumSmallPoolFreeBytes = 16 << 20,
+        MaximumLargePoolFreeBytes = 16 << 20,
+    });
+
     public async Task InvokeAsync(HttpContext ctx)
     {
         var head = HttpMethods.IsHead(ctx.Request.Method);
@@ -36,7 +46,7 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
         ctx.RequestAborted = budget.Token;
 
         var original = ctx.Response.Body;
-        await using var buffer = new MemoryStream();
+        await using var buffer = Buffers.GetStream();
         ctx.Response.Body = buffer;
         ODataErrors.Error? error = null;
         try
