@@ -47,7 +47,8 @@ public static class ODataSetup
             .AddInterceptors(sp.GetServices<IDbCommandInterceptor>()));
         services.AddSingleton<PlainPageWriter>();
         services.AddOutputCache(o => o.AddPolicy(ODataCachePolicy.Name,
-            new ODataCachePolicy(config.GetValue("OData:CacheResponses", true), Math.Max(1, config.GetValue("Map:OutputCacheMinutes", 60)))));
+            new ODataCachePolicy(config.GetValue("OData:CacheResponses", true), Math.Max(1, config.GetValue("Map:OutputCacheMinutes", 60)),
+                config.GetValue("OData:CacheMinUses", 2))));
         services.AddControllers().AddOData(o =>
         {
             o.Select().Filter().OrderBy().Expand().Count().SetMaxTop(MaxTop)
