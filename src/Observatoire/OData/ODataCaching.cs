@@ -16,7 +16,7 @@ namespace Observatoire.OData;
 /// kept; the audit log and any request carrying credentials never are. Memory is bounded with the map's
 /// entries by the output cache's size limit (100 MB, least recently used first out). OData:CacheResponses=false
 /// turns it off (scripts/bench-odata.sh measures both).
-/// <para>An answer is kept from its second request on (<c>OData:CacheMinUses</c>, 2; nginx's
+/// <para>An answer is kept from its second request on (<c>OData:CacheMinUses</c>, 2, or 1 for the first; nginx's
 /// <c>proxy_cache_min_uses</c>): a URL asked once — each page of a script's scan by nextLink, a one-off
 /// filter — is computed and never copied into the cache, where it would push out the map's tiles and cost
 /// 130 KB of buffers and about 6 % of its CPU for a page of 100 rows (docs/benchmarks.md).</para>

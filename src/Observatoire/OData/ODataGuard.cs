@@ -25,9 +25,8 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
 {
     public const string Allow = "GET, HEAD";
 
-    // The buffers of the answers come from a pool: a page of 100 rows (28 KB) grew a MemoryStream through
-    // eight arrays, 64 KB allocated per request (docs/benchmarks.md).
-    // At most 16 MB of free blocks are kept for the next answers.
+    // The answers are buffered in pooled blocks (at most 16 MB of free blocks kept): a page of 100 rows
+    // (28 KB) grew a MemoryStream through eight arrays, 64 KB allocated per request (docs/benchmarks.md).
     static readonly RecyclableMemoryStreamManager Buffers = new(new RecyclableMemoryStreamManager.Options
     {
         MaximumSmallPoolFreeBytes = 16 << 20,
