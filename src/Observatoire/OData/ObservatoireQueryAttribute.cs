@@ -294,7 +294,7 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
             Expression.Bind(wrap.GetProperty(nameof(Counted<object>.Row))!, row));
         var q = page.Provider.CreateQuery(Expression.Call(typeof(Queryable), nameof(Queryable.Select), [t, wrap],
             page.Expression, Expression.Quote(Expression.Lambda(body, row))));
-        var rows = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(t))!;
+        var rows = ListOf(t);
         long? count = null;
         await foreach (var r in ((IAsyncEnumerable<object>)q).WithCancellation(ct))
         {
@@ -308,10 +308,13 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
     static IQueryable Take(IQueryable q, int n) =>
         q.Provider.CreateQuery(Expression.Call(typeof(Queryable), nameof(Queryable.Take), [q.ElementType], q.Expression, Expression.Constant(n)));
 
-    /// <summary>The rows in a List of the element type (the serializer reads the type from it).</summary>
+    /// <summary>A List of the element type: the serializer reads the type from it.</summary>
+    static IList ListOf(Type element) => (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(element))!;
+
+    /// <summary>The rows in a List of the element type.</summary>
     static async Task<IList> ToListAsync(IQueryable q, CancellationToken ct)
     {
-        var list = (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(q.ElementType))!;
+        var list = ListOf(q.ElementType);
         if (q is IAsyncEnumerable<object> rows)
             await foreach (var row in rows.WithCancellation(ct)) list.Add(row);
         else
