@@ -45,7 +45,9 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
         ctx.RequestAborted = budget.Token;
 
         var original = ctx.Response.Body;
-        await using var buffer = Buffers.GetStream();
+        // An id of our own: without one the library draws a Guid per stream, a system call for a name that
+        // only its event tracing uses.
+        await using var buffer = Buffers.GetStream(Guid.Empty);
         ctx.Response.Body = buffer;
         ODataErrors.Error? error = null;
         try

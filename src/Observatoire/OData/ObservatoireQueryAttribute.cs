@@ -128,7 +128,10 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
         if ((settings.EnsureStableOrdering ? options.GenerateStableOrder() : options.OrderBy) is { } order)
         {
             order.Compute = options.Compute;
-            rows = NullOrdering.Apply(order.ApplyTo(rows, settings));
+            rows = order.ApplyTo(rows, settings);
+            // Without $orderby or $apply the library orders by the key, which is never null: nothing
+            // for NullOrdering to rewrite, and its walk of the whole query is spared.
+            if (options.OrderBy is not null || options.Apply is not null) rows = NullOrdering.Apply(rows);
         }
         if (options.SkipToken is not null) rows = options.SkipToken.ApplyTo(rows, settings, options);
         var writer = context.HttpContext.RequestServices.GetRequiredService<PlainPageWriter>();
