@@ -27,7 +27,7 @@ public sealed class ODataGuard(RequestDelegate next, ODataLimits limits, ILogger
 
     // The answers are buffered in pooled blocks (at most 16 MB of free blocks kept): a page of 100 rows
     // (28 KB) grew a MemoryStream through eight arrays, 64 KB allocated per request (docs/benchmarks.md).
-    static readonly RecyclableMemoryStreamManager Buffers = new(new RecyclableMemoryStreamManager.Options
+    internal static readonly RecyclableMemoryStreamManager Buffers = new(new RecyclableMemoryStreamManager.Options
     {
         MaximumSmallPoolFreeBytes = 16 << 20,
         MaximumLargePoolFreeBytes = 16 << 20,

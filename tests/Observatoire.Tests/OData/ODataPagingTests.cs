@@ -133,13 +133,17 @@ public sealed class ODataPagingTests(SharedDatabase db) : IClassFixture<SharedDa
     public async Task Every_request_reads_the_database_asynchronously()
     {
         var log = new SqlLog();
-        await using var app = db.App.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IDbCommandInterceptor>(log)));
+        using var trips = new RoundTrips();
+        await using var app = trips.On(db).WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IDbCommandInterceptor>(log)));
         var client = new ODataTestClient(app.CreateClient());
 
-        // A page with $count: one statement (the count is a subquery of the page's), asynchronous.
+        // A plain page with $count: EF builds both statements, PlainPageWriter sends them in one batch
+        // (asynchronously: EF's interceptors do not see it, Npgsql's tracing does).
         var page = await client.GetPageAsync(Url.Of("Collectivites", ("$filter", "Type eq 'COM' and RegionCode eq '53'"), ("$top", "100"), ("$count", "true"), ("$select", "Id")), "Collectivites");
         Assert.Equal(100, page.Rows.Count);
-        Assert.Equal(1, log.Async);
+        Assert.Equal(await db.ScalarAsync<long>("select count(*) from collectivite where type = 'COM' and region_code = '53'"), page.Count);
+        Assert.Single(trips.Sent);
+        Assert.Equal(0, log.Async + log.Sync);
 
         // A single entity, found and not found; the $count segment; an $apply answer.
         var (status, json, text) = await client.GetJsonAsync(Url.Of("Collectivites('COM-35238')", ("$select", "Name,Population")));
@@ -153,8 +157,9 @@ public sealed class ODataPagingTests(SharedDatabase db) : IClassFixture<SharedDa
         (status, _, text) = await client.GetJsonAsync(Url.Of("Collectivites", ("$apply", "groupby((Type),aggregate($count as N))")));
         Assert.True(status == 200, text);
 
-        Assert.Equal(5, log.Async);
+        Assert.Equal(4, log.Async);
         Assert.Equal(0, log.Sync);
+        Assert.Equal(5, trips.Sent.Count);
     }
 
     sealed class SqlLog : DbCommandInterceptor
