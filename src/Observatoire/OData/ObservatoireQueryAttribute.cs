@@ -263,7 +263,7 @@ public sealed partial class ObservatoireQueryAttribute : EnableQueryAttribute
     }
 
     static IQueryable Take(IQueryable q, int n) =>
-        q.Provider.CreateQuery(Expression.Call(typeof(Queryable), nameof(Queryable.Take), [q.ElementType], q.Expression, Expression.Constant(n)));
+        q.Provider.CreateQuery(Expression.Call(QueryableMethods.Take.MakeGenericMethod(q.ElementType), q.Expression, Expression.Constant(n)));
 
     /// <summary>A List of the element type: the serializer reads the type from it.</summary>
     static IList ListOf(Type element) => (IList)Activator.CreateInstance(typeof(List<>).MakeGenericType(element))!;

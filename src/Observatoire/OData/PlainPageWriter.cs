@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OData.Extensions;
 using Microsoft.AspNetCore.OData.Query;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using Microsoft.IO;
 using Microsoft.Net.Http.Headers;
 using Microsoft.OData.Edm;
@@ -108,7 +109,8 @@ public sealed class PlainPageWriter
         var x = Expression.Parameter(plan.Shape.ClrType, "x");
         var init = Expression.MemberInit(Expression.New(plan.Shape.ClrType),
             plan.Selected.Select(p => Expression.Bind(p.Clr, Expression.Property(x, p.Clr))));
-        var select = Expression.Call(typeof(Queryable), nameof(Queryable.Select), [plan.Shape.ClrType, plan.Shape.ClrType],
+        // The method itself, not its name: Expression.Call(typeof(Queryable), "Select", …) searches Queryable's methods each time.
+        var select = Expression.Call(QueryableMethods.Select.MakeGenericMethod(plan.Shape.ClrType, plan.Shape.ClrType),
             rows.Expression, Expression.Quote(Expression.Lambda(init, x)));
         return rows.Provider.CreateQuery(select);
     }
@@ -133,7 +135,10 @@ public sealed class PlainPageWriter
         await db.Database.OpenConnectionAsync(ct);
         try
         {
-            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection()) { Timeout = pageCommand.CommandTimeout };
+            // The connection's own command timeout (30 s unless the connection string says otherwise): with EF's, which
+            // differs, Npgsql would set the socket's timeouts before and after every execution (setsockopt). The request
+            // budget (10 s by default) cancels the batch through ct.
+            await using var batch = new NpgsqlBatch((NpgsqlConnection)db.Database.GetDbConnection());
             if (countCommand is not null) batch.BatchCommands.Add(Statement($"select count(*) from ({countCommand.CommandText}) as counted", countCommand));
             batch.BatchCommands.Add(Statement(pageCommand.CommandText, pageCommand));
             await using var rd = await batch.ExecuteReaderAsync(ct);
@@ -177,7 +182,7 @@ public sealed class PlainPageWriter
     static IQueryable Ones(IQueryable q)
     {
         var x = Expression.Parameter(q.ElementType, "x");
-        return q.Provider.CreateQuery(Expression.Call(typeof(Queryable), nameof(Queryable.Select), [q.ElementType, typeof(int)],
+        return q.Provider.CreateQuery(Expression.Call(QueryableMethods.Select.MakeGenericMethod(q.ElementType, typeof(int)),
             q.Expression, Expression.Quote(Expression.Lambda(Expression.Constant(1), x))));
     }
 
