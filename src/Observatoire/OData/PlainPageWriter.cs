@@ -27,8 +27,9 @@ namespace Observatoire.OData;
 /// $compute), in the default format (JSON, minimal metadata, OData 4.0). That is what Power Query
 /// and scripts page through. The library writes each row through ODataResource and ODataProperty
 /// objects and an async writer call per value: 40 % of such a request's CPU on the benchmark
-/// (docs/benchmarks.md). Here the query projects the selected columns into the entity class and
-/// a Utf8JsonWriter writes what the library would write: the same properties in the same order
+/// (docs/benchmarks.md). Here the query selects the columns of the selected properties, the page
+/// and its count go to PostgreSQL in one round trip (<see cref="ReadAsync"/>), and a Utf8JsonWriter
+/// writes, from the reader, what the library would write: the same properties in the same order
 /// (the model's), the same values (ODataUtf8JsonWriter's formats and escaping), the same
 /// annotations (context URL with the select list, count, next link after the rows). Any other
 /// request, or a client asking for anything else, goes to the library. PlainPageTests compares
