@@ -123,8 +123,8 @@ public sealed class PlainPageWriter
     /// the two statements go to PostgreSQL as one <see cref="NpgsqlBatch"/>, which EF cannot send: a count on
     /// its own is planned once per connection (PostgreSQL's plan cache keeps a generic plan for it), while as a
     /// subquery of the page's statement it was planned again with the page at every request, and the rows are
-    /// written from the reader instead of being materialised into entities first. Together about a tenth of a
-    /// new URL's cost (docs/benchmarks.md, "Runs of 2026-12-01 19:00").
+    /// written from the reader instead of being materialised into entities first. Together about 15 % of a new
+    /// URL's CPU, and a third of its allocations (docs/benchmarks.md, "Runs of 2026-12-01 19:00–20:10 UTC").
     /// </summary>
     public async Task<IActionResult> ReadAsync(DbContext db, HttpRequest request, Plan plan, IQueryable page, IQueryable? counted, int pageSize, CancellationToken ct)
     {
