@@ -20,7 +20,7 @@ namespace Observatoire.OData;
 /// <item>the query runs before the response starts. The library normally enumerates the IQueryable
 /// while it writes the body, so a database error arrives as HTTP 200 with a truncated JSON; here
 /// the page and the $count are read first, and an error becomes a proper 4xx;</item>
-/// <item>the page, the $count and a single entity are read with async EF calls. The library reads
+/// <item>the page, the $count and a single entity are read asynchronously (EF, or a batch for a plain page). The library reads
 /// the server-driven page with a blocking ToList (TruncatedCollection, AspNetCoreOData #775/#253)
 /// and $count with a blocking Queryable.LongCount: under concurrency thread-pool threads then sit
 /// in Socket.Receive. So this attribute builds the query with the library's own query options

@@ -264,7 +264,7 @@ public sealed class PlainPageWriter
     }
 }
 
-/// <summary>An entity type's structural properties in model order, each with a compiled writer of its value.</summary>
+/// <summary>An entity type's structural properties in model order, each with the writer of its column.</summary>
 public sealed class EntityShape
 {
     /// <param name="Write">Writes the value of a non-null column of this property.</param>
