@@ -124,7 +124,7 @@ public sealed class PlainPageWriter
     /// its own is planned once per connection (PostgreSQL's plan cache keeps a generic plan for it), while as a
     /// subquery of the page's statement it was planned again with the page at every request, and the rows are
     /// written from the reader instead of being materialised into entities first. Together about 15 % of a new
-    /// URL's CPU, and a third of its allocations (docs/benchmarks.md, "Runs of 2026-12-01 19:00–20:10 UTC").
+    /// URL's CPU, and a third of its allocations (docs/benchmarks.md, "Runs of 2026-12-01 19:00–20:40 UTC").
     /// </summary>
     public async Task<IActionResult> ReadAsync(DbContext db, HttpRequest request, Plan plan, IQueryable page, IQueryable? counted, int pageSize, CancellationToken ct)
     {
